@@ -1,0 +1,50 @@
+"""ecorules: Chinese ecological-environment supervision policies as executable rules.
+
+Load a policy pack, evaluate a problem fact as of a date, get the next actions with their
+due dates, the responsible tier, the closure chain and the clause behind each::
+
+    import ecorules
+    pack = ecorules.load_pack("shidian")
+    decision = pack.evaluate(fact, as_of="2024-10-15")
+
+Everything public is named here; the modules behind it are private.
+"""
+
+from ._calendar import CalendarNotice, WorkingCalendar
+from ._decision import Action, ChainStepState, Decision, Notice
+from ._errors import (
+    Diagnostic,
+    EcorulesError,
+    FactError,
+    FactProblem,
+    PackError,
+    UnknownPackError,
+)
+from ._fact import Fact
+from ._model import PackModel, pack_json_schema
+from ._pack import Pack, PackInfo, load_pack, packs
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Action",
+    "CalendarNotice",
+    "ChainStepState",
+    "Decision",
+    "Diagnostic",
+    "EcorulesError",
+    "Fact",
+    "FactError",
+    "FactProblem",
+    "Notice",
+    "Pack",
+    "PackError",
+    "PackInfo",
+    "PackModel",
+    "UnknownPackError",
+    "WorkingCalendar",
+    "__version__",
+    "load_pack",
+    "pack_json_schema",
+    "packs",
+]

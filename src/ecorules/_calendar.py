@@ -1,0 +1,233 @@
+"""The Chinese working-day calendar, precomputed so that date arithmetic is a lookup.
+
+Working days come from ``holidays.China``: weekdays that are not statutory holidays, plus the
+make-up workdays (调休上班日, ``weekend_workdays``) of the State Council's annual notice. A pack
+may add local holidays and workdays; a host may supply a new year's notice at run time. The
+whole span is laid out once into arrays, so "N working days after" is two index reads, never a
+day-by-day loop at evaluation time.
+
+Dates past the last year with an official notice (the *horizon*) are still computed, from the
+rules ``holidays`` uses to predict them, but every result that depends on one is flagged.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from array import array
+from collections.abc import Iterable
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Final
+
+import holidays
+from dateutil.relativedelta import relativedelta
+from pydantic import BaseModel, ConfigDict, Field
+
+FIRST_YEAR: Final = 2000
+LAST_YEAR: Final = 2060
+SPAN_START: Final = date(FIRST_YEAR, 1, 1)
+SPAN_END: Final = date(LAST_YEAR, 12, 31)
+_BASE: Final = SPAN_START.toordinal()
+_END: Final = SPAN_END.toordinal()
+
+
+class CalendarNotice(BaseModel):
+    """A year's State Council holiday notice: its days off and its make-up workdays.
+
+    Supplying one replaces that year's predicted holidays and moves the horizon to that year.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    year: int = Field(ge=FIRST_YEAR, le=LAST_YEAR)
+    holidays: tuple[date, ...] = Field(
+        description="statutory days off (放假), weekends included or not"
+    )
+    workdays: tuple[date, ...] = Field(default=(), description="make-up workdays (调休上班)")
+    source: str | None = Field(default=None, description="the notice's title or number")
+
+
+class OutOfSpan(ValueError):
+    """A date the calendar does not cover."""
+
+
+def official_horizon_year() -> int:
+    """The last year whose State Council notice the installed ``holidays`` data carries."""
+    try:
+        from holidays.countries.china import ChinaStaticHolidays
+
+        return max(ChinaStaticHolidays.special_public_holidays)
+    except (ImportError, AttributeError, ValueError):  # pragma: no cover - older holidays
+        workdays = holidays.China(years=range(FIRST_YEAR, LAST_YEAR + 1)).weekend_workdays
+        return max(d.year for d in workdays)
+
+
+class WorkingCalendar:
+    """Immutable after construction; safe to share between threads and packs."""
+
+    __slots__ = ("_cumulative", "_is_work", "_workdays", "horizon", "horizon_year")
+
+    def __init__(
+        self, rest_days: Iterable[date], make_up_workdays: Iterable[date], horizon_year: int
+    ):
+        rest = {d.toordinal() for d in rest_days}
+        make_up = {d.toordinal() for d in make_up_workdays}
+        is_work = bytearray(_END - _BASE + 1)
+        cumulative = array("i", bytes(4 * len(is_work)))
+        workdays = array("i")
+        count = 0
+        # 2000-01-01 was a Saturday: weekday of index i is (i + 5) % 7.
+        for i in range(len(is_work)):
+            ordinal = _BASE + i
+            working = ordinal in make_up or ((i + 5) % 7 < 5 and ordinal not in rest)
+            if working:
+                is_work[i] = 1
+                workdays.append(ordinal)
+                count += 1
+            cumulative[i] = count
+        self._is_work = bytes(is_work)
+        self._cumulative = cumulative
+        self._workdays = workdays
+        self.horizon_year = horizon_year
+        self.horizon = date(horizon_year, 12, 31)
+
+    def _index(self, day: date) -> int:
+        i = day.toordinal() - _BASE
+        if i < 0 or i >= len(self._is_work):
+            raise OutOfSpan(f"{day.isoformat()} is outside the calendar ({FIRST_YEAR}–{LAST_YEAR})")
+        return i
+
+    def is_working_day(self, day: date) -> bool:
+        return bool(self._is_work[self._index(day)])
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The n-th working day after ``start`` (start itself not counted), n >= 1."""
+        k = self._cumulative[self._index(start)] + n - 1
+        if k >= len(self._workdays):
+            raise OutOfSpan(f"{n} working days after {start.isoformat()} is past {LAST_YEAR}")
+        return date.fromordinal(self._workdays[k])
+
+    def roll_forward(self, day: date) -> date:
+        """``day`` itself if it is a working day, else the first working day after it."""
+        i = self._index(day)
+        if self._is_work[i]:
+            return day
+        k = self._cumulative[i]
+        if k >= len(self._workdays):
+            raise OutOfSpan(f"no working day after {day.isoformat()} before {LAST_YEAR}")
+        return date.fromordinal(self._workdays[k])
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in (start, end]: how many a window from start to end has used."""
+        return self._cumulative[self._index(end)] - self._cumulative[self._index(start)]
+
+    def rest_days_between(self, start: date, end: date) -> list[date]:
+        """Days in (start, end] that are not working days (for explanations, not hot paths)."""
+        out = []
+        day = start + timedelta(days=1)
+        while day <= end:
+            if not self.is_working_day(day):
+                out.append(day)
+            day += timedelta(days=1)
+        return out
+
+    def make_up_days_between(self, start: date, end: date) -> list[date]:
+        """Weekend days in (start, end] that are working days (调休上班)."""
+        out = []
+        day = start + timedelta(days=1)
+        while day <= end:
+            if day.weekday() >= 5 and self.is_working_day(day):
+                out.append(day)
+            day += timedelta(days=1)
+        return out
+
+
+def add_months(start: date, months: int) -> date:
+    """Same day of the month ``months`` later, clamped to the month's end (dateutil)."""
+    return start + relativedelta(months=months)
+
+
+_cache: dict[tuple[object, ...], WorkingCalendar] = {}
+_cache_lock = threading.Lock()
+
+
+def build_calendar(
+    extra_holidays: Iterable[date] = (),
+    extra_workdays: Iterable[date] = (),
+    notices: Iterable[CalendarNotice] = (),
+) -> WorkingCalendar:
+    """The China calendar with a pack's local days and a host's notices; cached per input."""
+    extra_h = tuple(sorted(set(extra_holidays)))
+    extra_w = tuple(sorted(set(extra_workdays)))
+    notice_list = tuple(sorted(notices, key=lambda n: n.year))
+    key = (extra_h, extra_w, notice_list)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            return cached
+        china = holidays.China(years=range(FIRST_YEAR, LAST_YEAR + 1))
+        noticed_years = {n.year for n in notice_list}
+        rest = {d for d in china if d.year not in noticed_years}
+        make_up = {d for d in china.weekend_workdays if d.year not in noticed_years}
+        for notice in notice_list:
+            rest.update(notice.holidays)
+            make_up.update(notice.workdays)
+        rest.update(extra_h)
+        rest.difference_update(extra_w)
+        make_up.update(extra_w)
+        make_up.difference_update(extra_h)
+        horizon = max([official_horizon_year(), *noticed_years])
+        calendar = WorkingCalendar(rest, make_up, horizon)
+        _cache[key] = calendar
+        return calendar
+
+
+@lru_cache(maxsize=256)
+def occurrences(rule: str) -> Occurrences:
+    """The laid-out recurrence for ``rule``; shared, since it is immutable."""
+    return Occurrences(rule)
+
+
+class Occurrences:
+    """A recurrence rule laid out as sorted ordinals over the calendar's span."""
+
+    __slots__ = ("_ordinals", "rule")
+
+    def __init__(self, rule: str):
+        from dateutil.rrule import rrulestr
+
+        self.rule = rule
+        recurrence = rrulestr(rule, dtstart=_datetime(SPAN_START))
+        stop = _datetime(SPAN_END)
+        self._ordinals = array(
+            "i",
+            (
+                dt.date().toordinal()
+                for dt in recurrence.between(_datetime(SPAN_START), stop, inc=True)
+            ),
+        )
+
+    def dates(self) -> list[date]:
+        return [date.fromordinal(o) for o in self._ordinals]
+
+    def index_on_or_after(self, day: date) -> int:
+        """Index of the first occurrence on or after ``day`` (len() when none)."""
+        return bisect.bisect_left(self._ordinals, day.toordinal())
+
+    def __len__(self) -> int:
+        return len(self._ordinals)
+
+    def next_on_or_after(self, day: date) -> date | None:
+        i = bisect.bisect_left(self._ordinals, day.toordinal())
+        return date.fromordinal(self._ordinals[i]) if i < len(self._ordinals) else None
+
+    def previous_before(self, day: date) -> date | None:
+        i = bisect.bisect_left(self._ordinals, day.toordinal())
+        return date.fromordinal(self._ordinals[i - 1]) if i > 0 else None
+
+
+def _datetime(day: date):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    return datetime(day.year, day.month, day.day)

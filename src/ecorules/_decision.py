@@ -1,0 +1,131 @@
+"""What evaluation returns: a Decision with its actions, closure chain and warnings.
+
+These are slotted, frozen dataclasses rather than pydantic models: the evaluator builds
+several per fact, millions of times a night, and every value was already checked at pack
+load or fact intake. Pydantic still serves them: ``model_dump(mode="json")`` and the output's
+JSON Schema go through a ``TypeAdapter``, so hosts get the same JSON either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from typing import Any, Literal
+
+from pydantic import TypeAdapter
+
+from ._model import Provenance, Tier
+
+Status = Literal["pending", "overdue", "done", "done_late", "scheduled"]
+ActionKind = Literal[
+    "routing",
+    "deadline",
+    "transfer",
+    "escalation",
+    "review",
+    "disclosure",
+    "closure_step",
+    "recurring",
+]
+
+
+class _Dumpable:
+    __slots__ = ()
+
+    def model_dump(self, *, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+        """A plain mapping; ``mode="json"`` gives JSON-ready values (dates as ISO strings)."""
+        result: dict[str, Any] = _adapter(type(self)).dump_python(self, mode=mode)
+        return result
+
+    def model_dump_json(self, *, indent: int | None = None) -> str:
+        return _adapter(type(self)).dump_json(self, indent=indent).decode("utf-8")
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of this output type."""
+        return _adapter(cls).json_schema()
+
+
+@cache
+def _adapter(cls: type) -> TypeAdapter[Any]:
+    return TypeAdapter(cls)
+
+
+@dataclass(frozen=True, slots=True)
+class Action(_Dumpable):
+    """Something a body must do next, by when, and on which clause.
+
+    ``status``: *scheduled* — its trigger has not happened yet, or it is a recurring duty's
+    next occurrence; *pending* — triggered, not done, not past due; *overdue* — not done and
+    ``as_of`` is after ``due``; *done* / *done_late* — completed on or before / after ``due``.
+    """
+
+    id: str
+    title: str
+    kind: ActionKind
+    rule: str
+    """The rule, closure chain or duty it comes from."""
+    actor: str
+    tier: Tier
+    recipient: str | None
+    due: date | None
+    status: Status
+    basis: str
+    done_on: date | None = None
+    provenance: Provenance = "provision"
+
+
+@dataclass(frozen=True, slots=True)
+class ChainStepState(_Dumpable):
+    """One step on the way to closure (销号) and whether it is done."""
+
+    id: str
+    title: str
+    actor: str
+    tier: Tier
+    recipient: str | None
+    basis: str
+    done: bool
+    done_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice(_Dumpable):
+    """A warning that qualifies a decision; ``code`` is stable."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision(_Dumpable):
+    """Everything a pack decides about one fact as of one date."""
+
+    fact_id: str | None
+    pack: str
+    as_of: date
+    kind: str
+    responsible: str | None
+    """The role owning rectification, where the pack decides one."""
+    responsible_tier: Tier | None
+    closure_chain_id: str | None
+    closure_chain: tuple[ChainStepState, ...]
+    closed: bool
+    """The closure chain's last step is done."""
+    actions: tuple[Action, ...]
+    matched_rules: tuple[str, ...]
+    """Ids of the rules, the chain and the duties that apply."""
+    warnings: tuple[Notice, ...] = field(default=())
+    provenance: Provenance = "provision"
+
+    def action(self, action_id: str) -> Action:
+        """The action with this id (KeyError if the decision has none)."""
+        for act in self.actions:
+            if act.id == action_id:
+                return act
+        raise KeyError(action_id)
+
+    @property
+    def warning_codes(self) -> tuple[str, ...]:
+        return tuple(n.code for n in self.warnings)

@@ -1,0 +1,680 @@
+"""Compiling a checked pack into plans, and evaluating facts against them.
+
+Compilation happens once, at load: every rule, chain and duty is specialised for each
+(kind, source, category) a fact can state, so the per-fact work is one dictionary lookup,
+the few residual predicates (flags, events, attrs), and O(1) calendar reads. Evaluation is a
+pure function of (compiled pack, fact, as_of): nothing here is mutated after construction,
+so one compiled pack may serve any number of threads.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from . import _conditions as C
+from . import _model as M
+from ._calendar import Occurrences, WorkingCalendar, add_months, occurrences
+from ._decision import Action, ChainStepState, Decision, Notice
+from ._errors import FactError, FactProblem
+from ._fact import Fact, FactView, parse_fact
+
+FACT_DATES_FROM = date(2000, 1, 1)
+FACT_DATES_UNTIL = date(2050, 12, 31)
+
+WindowFn = Callable[[date], tuple[date, bool]]
+"""Trigger date -> (due date, whether the due date depends on the holiday calendar)."""
+
+
+def compile_window(window: M.Window, calendar: WorkingCalendar) -> WindowFn:
+    if window.working_days is not None:
+        n = window.working_days
+        add = calendar.add_working_days
+        return lambda start: (add(start, n), True)
+    roll = window.roll is not False
+    forward = calendar.roll_forward
+    if window.months is not None:
+        months = window.months
+        if roll:
+            return lambda start: (forward(add_months(start, months)), True)
+        return lambda start: (add_months(start, months), False)
+    delta = timedelta(days=window.days or 0)
+    if roll:
+        return lambda start: (forward(start + delta), True)
+    return lambda start: (start + delta, False)
+
+
+@dataclass(frozen=True, slots=True)
+class CObligation:
+    id: str
+    title: str
+    kind: str
+    rule: str
+    actor: str
+    tier: str
+    recipient: str | None
+    basis: str
+    provenance: str
+    trigger_event: str | None
+    trigger_overdue: str | None
+    has_trigger: bool
+    window: WindowFn | None
+    done_when: str | None
+    waiting: Action = field(init=False, repr=False, compare=False)
+    """Its action before its trigger: scheduled, or pending when it has no trigger."""
+    open_ended: Action = field(init=False, repr=False, compare=False)
+    """Its action once triggered when it has no window: pending, with no due date."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "waiting", self.action(None, "scheduled" if self.has_trigger else "pending", None)
+        )
+        object.__setattr__(self, "open_ended", self.action(None, "pending", None))
+
+    def action(self, due: date | None, status: str, done_on: date | None) -> Action:
+        return Action(
+            self.id,
+            self.title,
+            self.kind,
+            self.rule,
+            self.actor,
+            self.tier,  # type: ignore[arg-type]
+            self.recipient,
+            due,
+            status,
+            self.basis,
+            done_on,
+            self.provenance,
+        )  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class CRule:
+    id: str
+    overridden_by: frozenset[str]
+    responsible: str | None
+    responsible_tier: str | None
+    obligations: tuple[CObligation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CStep:
+    id: str
+    title: str
+    actor: str
+    tier: str
+    recipient: str | None
+    basis: str
+    done_when: str
+    provenance: str
+    rule: str
+
+    def action(self, status: str) -> Action:
+        return Action(
+            self.id,
+            self.title,
+            "closure_step",
+            self.rule,
+            self.actor,
+            self.tier,  # type: ignore[arg-type]
+            self.recipient,
+            None,
+            status,
+            self.basis,
+            None,
+            self.provenance,
+        )  # type: ignore[arg-type]
+
+    def state(self, done_on: date | None) -> ChainStepState:
+        return ChainStepState(
+            self.id,
+            self.title,
+            self.actor,
+            self.tier,
+            self.recipient,  # type: ignore[arg-type]
+            self.basis,
+            done_on is not None,
+            done_on,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CChain:
+    id: str
+    overridden_by: frozenset[str]
+    starts_when: str
+    steps: tuple[CStep, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CDuty:
+    id: str
+    title: str
+    actor: str
+    tier: str
+    recipient: str | None
+    basis: str
+    provenance: str
+    occurrences: Occurrences
+
+    def action(self, due: date | None) -> Action:
+        return Action(
+            self.id,
+            self.title,
+            "recurring",
+            self.id,
+            self.actor,
+            self.tier,  # type: ignore[arg-type]
+            self.recipient,
+            due,
+            "scheduled",
+            self.basis,
+            None,
+            self.provenance,
+        )  # type: ignore[arg-type]
+
+
+class Prebuilt:
+    """Immutable output objects that do not depend on a fact's dates, built once at load.
+
+    Decisions are frozen, so sharing these between decisions and threads is safe, and it
+    spares the hot path most of its allocations.
+    """
+
+    def __init__(self, steps: list[CStep], duties: list[CDuty]):
+        self.step_open = {st.id: st.state(None) for st in steps}
+        self.step_next = {
+            (st.id, started): st.action("pending" if started else "scheduled")
+            for st in steps
+            for started in (True, False)
+        }
+        self.occurrence_actions = {
+            duty.id: tuple(duty.action(day) for day in duty.occurrences.dates()) for duty in duties
+        }
+
+
+Guarded = tuple[Any, C.Predicate | None]
+"""A compiled item and the predicate left to test on the fact (None: it always applies)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything that can apply to facts of one (kind, source, category)."""
+
+    rules: tuple[tuple[CRule, C.Predicate | None], ...]
+    chains: tuple[tuple[CChain, C.Predicate | None], ...]
+    duties: tuple[tuple[CDuty, C.Predicate | None], ...]
+    obligation_order: tuple[tuple[str, CObligation], ...] | None
+    """Obligations in escalation order, where escalations apply; None: rule by rule."""
+    rules_override: bool
+    chains_override: bool
+    static_rule_ids: tuple[str, ...] | None
+    static_rule_set: frozenset[str]
+    static_rules: tuple[CRule, ...]
+    """When nothing is left to test, the matched rule ids (after overrides), precomputed."""
+
+
+def _overridden_by(items: list[Any]) -> dict[str, frozenset[str]]:
+    by: dict[str, set[str]] = {item.id: set() for item in items}
+    for item in items:
+        for target in item.overrides:
+            by[target].add(item.id)
+    return {k: frozenset(v) for k, v in by.items()}
+
+
+def _obligation_order(pack: M.PackModel) -> dict[str, int]:
+    """Escalations after the obligations whose overdue state triggers them."""
+    after = {
+        ob.id: ob.trigger.overdue
+        for r in pack.rules
+        for ob in r.obligations
+        if ob.trigger is not None and ob.trigger.overdue is not None
+    }
+    order: dict[str, int] = {}
+
+    def depth(ob_id: str) -> int:
+        d, node = 0, ob_id
+        while node in after:
+            node, d = after[node], d + 1
+        return d
+
+    for index, ob in enumerate(ob for r in pack.rules for ob in r.obligations):
+        order[ob.id] = depth(ob.id) * 100_000 + index
+    return order
+
+
+class CompiledPack:
+    """A pack ready to evaluate: vocabulary sets, plans per static key, the calendar."""
+
+    def __init__(self, pack: M.PackModel, calendar: WorkingCalendar):
+        self.pack_id = pack.id
+        self.calendar = calendar
+        meta = pack.metadata
+        self.valid_from = meta.valid_from
+        self.valid_until = meta.valid_until
+        self.succeeded_by = meta.succeeded_by
+        self.provenance = "reported" if meta.document_kind == "report" else "provision"
+        vocab = pack.vocabulary
+        self.kinds = {k.id: frozenset(k.requires) for k in vocab.kinds}
+        self.sources = frozenset(t.id for t in vocab.sources)
+        self.categories = frozenset(t.id for t in vocab.categories)
+        self.sectors = frozenset(t.id for t in vocab.sectors)
+        self.flags = frozenset(t.id for t in vocab.flags)
+        self.events = frozenset(t.id for t in vocab.events)
+        self.attrs = {a.id: a for a in vocab.attrs}
+        tiers = {r.id: r.tier for r in pack.roles}
+
+        rule_over = _overridden_by(pack.rules)
+        chain_over = _overridden_by(pack.closure_chains)
+        order = _obligation_order(pack)
+        rules = []
+        for rule in pack.rules:
+            obligations = tuple(
+                CObligation(
+                    id=ob.id,
+                    title=ob.title,
+                    kind=rule.kind,
+                    rule=rule.id,
+                    actor=ob.actor,
+                    tier=tiers[ob.actor],
+                    recipient=ob.recipient,
+                    basis=ob.basis or rule.basis,
+                    provenance=rule.provenance,
+                    trigger_event=ob.trigger.event if ob.trigger else None,
+                    trigger_overdue=ob.trigger.overdue if ob.trigger else None,
+                    has_trigger=ob.trigger is not None,
+                    window=compile_window(ob.window, calendar) if ob.window else None,
+                    done_when=ob.done_when,
+                )
+                for ob in rule.obligations
+            )
+            rules.append(
+                (
+                    rule,
+                    CRule(
+                        id=rule.id,
+                        overridden_by=rule_over[rule.id],
+                        responsible=rule.responsible,
+                        responsible_tier=tiers[rule.responsible] if rule.responsible else None,
+                        obligations=obligations,
+                    ),
+                )
+            )
+        chains = [
+            (
+                chain,
+                CChain(
+                    id=chain.id,
+                    overridden_by=chain_over[chain.id],
+                    starts_when=chain.starts_when,
+                    steps=tuple(
+                        CStep(
+                            id=s.id,
+                            title=s.title,
+                            actor=s.actor,
+                            tier=tiers[s.actor],
+                            recipient=s.recipient,
+                            basis=s.basis or chain.basis,
+                            done_when=s.done_when,
+                            provenance=chain.provenance,
+                            rule=chain.id,
+                        )
+                        for s in chain.steps
+                    ),
+                ),
+            )
+            for chain in pack.closure_chains
+        ]
+        duties = [
+            (
+                duty,
+                CDuty(
+                    id=duty.id,
+                    title=duty.title,
+                    actor=duty.actor,
+                    tier=tiers[duty.actor],
+                    recipient=duty.recipient,
+                    basis=duty.basis,
+                    provenance=duty.provenance,
+                    occurrences=occurrences(duty.rrule),
+                ),
+            )
+            for duty in pack.recurring
+        ]
+
+        self.prebuilt = Prebuilt([st for _, c in chains for st in c.steps], [d for _, d in duties])
+        self.plans: dict[C.StaticKey, Plan] = {}
+        sources: list[str | None] = [None, *sorted(self.sources)]
+        categories: list[str | None] = [None, *sorted(self.categories)]
+        for key in itertools.product(sorted(self.kinds), sources, categories):
+            self.plans[key] = self._plan(key, rules, chains, duties, order)
+
+    @staticmethod
+    def _plan(
+        key: C.StaticKey,
+        rules: list[tuple[M.Rule, CRule]],
+        chains: list[tuple[M.ClosureChain, CChain]],
+        duties: list[tuple[M.RecurringDuty, CDuty]],
+        order: dict[str, int],
+    ) -> Plan:
+        def guard(items: list[tuple[Any, Any]]) -> tuple[tuple[Any, C.Predicate | None], ...]:
+            out = []
+            for model, compiled in items:
+                residual = C.specialise(model.when, key)
+                if residual is False:
+                    continue
+                out.append((compiled, None if residual is True else C.compile_predicate(residual)))
+            return tuple(out)
+
+        plan_rules = guard(rules)  # type: ignore[arg-type]
+        plan_chains = guard(chains)  # type: ignore[arg-type]
+        rule_ids = {r.id for r, _ in plan_rules}
+        rules_override = any(r.overridden_by & rule_ids for r, _ in plan_rules)
+        chain_ids = {c.id for c, _ in plan_chains}
+        static_ids: tuple[str, ...] | None = None
+        if all(p is None for _, p in plan_rules):
+            static_ids = tuple(r.id for r, _ in plan_rules if not (r.overridden_by & rule_ids))
+        escalates = any(ob.trigger_overdue for r, _ in plan_rules for ob in r.obligations)
+        obligations = (
+            tuple(
+                sorted(
+                    ((r.id, ob) for r, _ in plan_rules for ob in r.obligations),
+                    key=lambda pair: order[pair[1].id],
+                )
+            )
+            if escalates
+            else None
+        )
+        return Plan(
+            rules=plan_rules,
+            chains=plan_chains,
+            duties=guard(duties),  # type: ignore[arg-type]
+            obligation_order=obligations,
+            rules_override=rules_override,
+            chains_override=any(c.overridden_by & chain_ids for c, _ in plan_chains),
+            static_rule_ids=static_ids,
+            static_rule_set=frozenset(static_ids or ()),
+            static_rules=tuple(r for r, _ in plan_rules if r.id in (static_ids or ())),
+        )
+
+    def _escalating(
+        self,
+        plan: Plan,
+        matched: set[str],
+        events: Mapping[str, date],
+        as_of: date,
+        actions: list[Action],
+    ) -> bool:
+        """Obligations in escalation order: an escalation fires the day after its target
+        obligation falls due undone. Returns whether a due date passed the horizon."""
+        horizon = self.calendar.horizon
+        beyond_horizon = False
+        outcome: dict[str, tuple[date | None, date | None]] = {}
+        for rule_id, ob in plan.obligation_order or ():
+            if rule_id not in matched:
+                continue
+            if ob.trigger_overdue is not None:
+                target = outcome.get(ob.trigger_overdue)
+                if target is None or target[0] is None:
+                    continue
+                target_due, target_done = target
+                if (target_done or as_of) <= target_due:
+                    continue
+                triggered_on: date | None = target_due + timedelta(days=1)
+            else:
+                triggered_on = events.get(ob.trigger_event)  # type: ignore[arg-type]
+            done_on = events.get(ob.done_when)  # type: ignore[arg-type]
+            if triggered_on is None or ob.window is None:
+                outcome[ob.id] = (None, done_on)
+                actions.append(_untimed(ob, triggered_on, done_on))
+                continue
+            due, on_calendar = ob.window(triggered_on)
+            if on_calendar and due > horizon:
+                beyond_horizon = True
+            status = (
+                ("overdue" if as_of > due else "pending")
+                if done_on is None
+                else ("done" if done_on <= due else "done_late")
+            )
+            outcome[ob.id] = (due, done_on)
+            actions.append(ob.action(due, status, done_on))
+        return beyond_horizon
+
+    # -- intake ---------------------------------------------------------------------------
+
+    def check_fact(self, fact: Fact) -> None:
+        """Vocabulary and range checks; raises FactError listing every problem."""
+        problems: list[FactProblem] = []
+        requires = self.kinds.get(fact.kind)
+        if requires is None:
+            problems.append(
+                FactProblem("kind", fact.kind, "unknown kind", tuple(sorted(self.kinds)))
+            )
+            requires = frozenset()
+        for name, value, allowed in (
+            ("source", fact.source, self.sources),
+            ("category", fact.category, self.categories),
+            ("sector", fact.sector, self.sectors),
+        ):
+            if value is None:
+                if name in requires:
+                    problems.append(
+                        FactProblem(
+                            name, None, f"a {fact.kind} needs a {name}", tuple(sorted(allowed))
+                        )
+                    )
+            elif value not in allowed:
+                problems.append(FactProblem(name, value, f"unknown {name}", tuple(sorted(allowed))))
+        if not fact.flags <= self.flags:
+            for flag in sorted(fact.flags - self.flags):
+                problems.append(
+                    FactProblem("flags", flag, "unknown flag", tuple(sorted(self.flags)))
+                )
+        for event, day in fact.events.items():
+            if event not in self.events:
+                problems.append(
+                    FactProblem(
+                        f"events.{event}",
+                        day.isoformat(),
+                        "unknown event",
+                        tuple(sorted(self.events)),
+                    )
+                )
+            elif not FACT_DATES_FROM <= day <= FACT_DATES_UNTIL:
+                problems.append(
+                    FactProblem(
+                        f"events.{event}",
+                        day.isoformat(),
+                        f"dates must fall in {FACT_DATES_FROM.year}–{FACT_DATES_UNTIL.year}",
+                    )
+                )
+        for name, value in fact.attrs.items():
+            spec = self.attrs.get(name)
+            if spec is None:
+                problems.append(
+                    FactProblem(
+                        f"attrs.{name}", value, "unknown attribute", tuple(sorted(self.attrs))
+                    )
+                )
+            elif not _attr_type_ok(spec, value):
+                problems.append(FactProblem(f"attrs.{name}", value, f"expected {spec.type}"))
+            elif spec.values is not None and value not in spec.values:
+                problems.append(
+                    FactProblem(f"attrs.{name}", value, "not an allowed value", tuple(spec.values))
+                )
+        if problems:
+            raise FactError(problems, fact.id)
+
+    # -- evaluation -----------------------------------------------------------------------
+
+    def evaluate(self, data: Fact | Mapping[str, Any], as_of: date) -> Decision:
+        fact = parse_fact(data)
+        self.check_fact(fact)
+        if not FACT_DATES_FROM <= as_of <= FACT_DATES_UNTIL:
+            raise FactError(
+                [
+                    FactProblem(
+                        "as_of",
+                        as_of.isoformat(),
+                        f"dates must fall in {FACT_DATES_FROM.year}–{FACT_DATES_UNTIL.year}",
+                    )
+                ],
+                fact.id,
+            )
+        warnings: list[Notice] = []
+        events = fact.events
+        view: Fact | FactView = fact
+        if events and max(events.values()) > as_of:
+            future = sorted(k for k, day in events.items() if day > as_of)
+            events = {k: day for k, day in events.items() if day <= as_of}
+            view = FactView(fact, events)
+            warnings.append(
+                Notice(
+                    code="event_after_as_of",
+                    message="events dated after as_of are treated as not yet happened: "
+                    + ", ".join(future),
+                )
+            )
+        plan = self.plans[(fact.kind, fact.source, fact.category)]
+
+        # Rules, with declared precedence (specific over general) applied.
+        if plan.static_rule_ids is not None:
+            matched_ids: tuple[str, ...] | list[str] = plan.static_rule_ids
+            matched_rules: Any = plan.static_rules
+        else:
+            matched_rules = [r for r, pred in plan.rules if pred is None or pred(view)]
+            if plan.rules_override:
+                present = {r.id for r in matched_rules}
+                matched_rules = [r for r in matched_rules if not (r.overridden_by & present)]
+            matched_ids = [r.id for r in matched_rules]
+
+        responsible = responsible_tier = None
+        for rule in matched_rules:
+            if rule.responsible is not None:
+                responsible, responsible_tier = rule.responsible, rule.responsible_tier
+                break
+
+        prebuilt = self.prebuilt
+        horizon = self.calendar.horizon
+        beyond_horizon = False
+        actions: list[Action] = []
+        if plan.obligation_order is None:
+            for rule in matched_rules:
+                for ob in rule.obligations:
+                    done_on = events.get(ob.done_when)  # type: ignore[arg-type]
+                    triggered_on = events.get(ob.trigger_event)  # type: ignore[arg-type]
+                    if triggered_on is None or ob.window is None:
+                        actions.append(_untimed(ob, triggered_on, done_on))
+                        continue
+                    due, on_calendar = ob.window(triggered_on)
+                    if on_calendar and due > horizon:
+                        beyond_horizon = True
+                    status = (
+                        ("overdue" if as_of > due else "pending")
+                        if done_on is None
+                        else ("done" if done_on <= due else "done_late")
+                    )
+                    actions.append(ob.action(due, status, done_on))
+        else:
+            beyond_horizon = self._escalating(plan, set(matched_ids), events, as_of, actions)
+
+        # The closure chain: the most specific one that applies.
+        chains = [c for c, pred in plan.chains if pred is None or pred(view)]
+        if plan.chains_override and len(chains) > 1:
+            present = {c.id for c in chains}
+            chains = [c for c in chains if not (c.overridden_by & present)]
+        chain = chains[0] if chains else None
+        if len(chains) > 1:
+            warnings.append(
+                Notice(
+                    code="ambiguous_chain",
+                    message="several closure chains apply with no precedence between them: "
+                    + ", ".join(c.id for c in chains)
+                    + f"; `{chains[0].id}` was used",
+                )
+            )
+        steps: list[ChainStepState] = []
+        closed = False
+        if chain is not None:
+            matched_ids = [*matched_ids, chain.id]
+            started = chain.starts_when in events
+            next_step: CStep | None = None
+            for step in chain.steps:
+                done_on = events.get(step.done_when)
+                if done_on is None:
+                    if next_step is None:
+                        next_step = step
+                    steps.append(prebuilt.step_open[step.id])
+                else:
+                    steps.append(step.state(done_on))
+            closed = steps[-1].done
+            if next_step is not None and not closed:
+                actions.append(prebuilt.step_next[(next_step.id, started)])
+
+        for duty, pred in plan.duties:
+            if pred is not None and not pred(view):
+                continue
+            matched_ids = [*matched_ids, duty.id]
+            index = duty.occurrences.index_on_or_after(as_of)
+            occurrences = prebuilt.occurrence_actions[duty.id]
+            actions.append(occurrences[index] if index < len(occurrences) else duty.action(None))
+
+        actions.sort(key=_action_order)
+        if beyond_horizon:
+            warnings.append(
+                Notice(
+                    code="calendar_beyond_horizon",
+                    message=f"a due date falls after {horizon.isoformat()}, the end of the last "
+                    "year with an official holiday notice: it is an estimate",
+                )
+            )
+        if (self.valid_from and as_of < self.valid_from) or (
+            self.valid_until and as_of > self.valid_until
+        ):
+            message = f"as_of {as_of.isoformat()} is outside the pack's validity"
+            if self.succeeded_by:
+                message += f"; it is succeeded by `{self.succeeded_by}`"
+            warnings.append(Notice(code="pack_not_in_force", message=message))
+        warnings.sort(key=lambda n: n.code)
+        return Decision(
+            fact_id=fact.id,
+            pack=self.pack_id,
+            as_of=as_of,
+            kind=fact.kind,
+            responsible=responsible,
+            responsible_tier=responsible_tier,
+            closure_chain_id=chain.id if chain else None,
+            closure_chain=tuple(steps),
+            closed=closed,
+            actions=tuple(actions),
+            matched_rules=tuple(matched_ids),
+            warnings=tuple(warnings),
+            provenance=self.provenance,
+        )
+
+
+def _untimed(ob: CObligation, triggered_on: date | None, done_on: date | None) -> Action:
+    """An obligation without a due date: done, waiting for its trigger, or open."""
+    if done_on is not None:
+        return ob.action(None, "done", done_on)
+    return ob.waiting if triggered_on is None else ob.open_ended
+
+
+_FAR = date.max
+
+
+def _action_order(action: Action) -> tuple[date, str]:
+    return (action.due or _FAR, action.id)
+
+
+def _attr_type_ok(spec: M.AttrSpec, value: object) -> bool:
+    if spec.type == "boolean":
+        return isinstance(value, bool)
+    if spec.type == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if spec.type == "date":
+        return isinstance(value, date)
+    return isinstance(value, str)

@@ -1,0 +1,109 @@
+"""Errors and diagnostics: what a person sees when a pack or a fact is wrong.
+
+Exception tree::
+
+    EcorulesError
+    ├── PackError            a pack could not be loaded; carries every Diagnostic found
+    │   └── UnknownPackError a pack name that is neither bundled nor a directory
+    └── FactError(ValueError)  a fact (or as_of) that the pack cannot evaluate
+
+Diagnostics are values with a stable ``code`` so that tools and tests can match on them;
+their text follows one shape, ``file:line:col: code: message``, lowercase, no final period,
+user input in backticks, with a "did you mean" where a near name exists.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One finding about a pack file, pinned to a position when one is known."""
+
+    code: str
+    message: str
+    file: str = ""
+    line: int = 0
+    col: int = 0
+    severity: Severity = "error"
+    help: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.col}" if self.line else (self.file or "<pack>")
+        text = f"{where}: {self.code}: {self.message}"
+        if self.help:
+            text += f" ({self.help})"
+        return text
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.file, self.line, self.col, self.code, self.message)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "col": self.col,
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "help": self.help,
+        }
+
+
+class EcorulesError(Exception):
+    """Base class of every error ecorules raises on purpose."""
+
+
+class PackError(EcorulesError):
+    """A pack failed to load. ``diagnostics`` holds every problem found, sorted by place."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(
+            sorted(diagnostics, key=Diagnostic.sort_key)
+        )
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class UnknownPackError(PackError):
+    """A pack name that is neither bundled nor a path to a pack directory."""
+
+
+@dataclass(frozen=True, slots=True)
+class FactProblem:
+    """One reason a fact was refused: the field, the value given and what is allowed."""
+
+    field: str
+    value: object
+    message: str
+    allowed: tuple[str, ...] = field(default=())
+
+    def __str__(self) -> str:
+        text = f"`{self.field}`: {self.message}"
+        if self.allowed:
+            text += "; allowed: " + ", ".join(self.allowed)
+        return text
+
+
+class FactError(EcorulesError, ValueError):
+    """A fact or an ``as_of`` the pack cannot evaluate. Nothing was decided, nothing mutated."""
+
+    def __init__(self, problems: Sequence[FactProblem], fact_id: object = None):
+        self.problems: tuple[FactProblem, ...] = tuple(problems)
+        self.fact_id = fact_id
+        first = self.problems[0] if self.problems else None
+        self.field: str | None = first.field if first else None
+        self.value: object = first.value if first else None
+        prefix = f"fact `{fact_id}`: " if fact_id is not None else ""
+        super().__init__(prefix + "; ".join(str(p) for p in self.problems))
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A "did you mean" hint for a near name, or None when nothing is close."""
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"did you mean `{matches[0]}`?" if matches else None

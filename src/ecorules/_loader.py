@@ -1,0 +1,325 @@
+"""Reading a pack directory into a checked PackModel, reporting every error at once.
+
+Three passes, each only if the one before succeeded for the file: YAML (syntax, duplicate
+keys), shape (the pydantic models; their error paths are mapped back to YAML positions), and
+references (every role, event, flag, source and id a rule names must be declared). Each
+error is a Diagnostic; the caller gets all of them together in one PackError.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from . import _conditions as C
+from . import _model as M
+from ._calendar import occurrences
+from ._errors import Diagnostic, PackError, did_you_mean
+from ._yamlsrc import Located, PathKey, YamlProblem, load_file
+
+PACK_FILE = "pack.yaml"
+
+
+def _all_field_names() -> frozenset[str]:
+    names: set[str] = set()
+    seen: set[type] = set()
+    stack: list[type] = [
+        M.PackModel,
+        C.AllOf,
+        C.AnyOf,
+        C.Not,
+        C.KindIs,
+        C.SourceIs,
+        C.CategoryIs,
+        C.SectorIs,
+        C.FlagSet,
+        C.EventPresent,
+        C.AttrIs,
+        C.AttrTest,
+    ]
+    while stack:
+        model = stack.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, info in model.model_fields.items():  # type: ignore[attr-defined]
+            names.add(info.alias or name)
+            for arg in _types_in(info.annotation):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    stack.append(arg)
+    return frozenset(names)
+
+
+def _types_in(annotation: Any) -> Iterator[Any]:
+    yield annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        yield from _types_in(arg)
+
+
+_FIELD_NAMES = _all_field_names()
+
+
+def _yaml_path(data: Any, loc: tuple[int | str, ...]) -> tuple[PathKey, bool]:
+    """Follow a pydantic error location through the data, skipping union tags.
+
+    Returns the YAML path and whether its last element is a mapping key that exists.
+    """
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
+            path.append(part)
+            node = node[part]
+    return tuple(path), True
+
+
+def _shape_diagnostics(located: Located, exc: ValidationError) -> list[Diagnostic]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        path, _ = _yaml_path(located.data, loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            name = str(loc[-1])
+            out.append(
+                located.diagnostic(
+                    path,
+                    "unknown_key",
+                    f"unknown key `{name}`",
+                    key=True,
+                    help=did_you_mean(name, _FIELD_NAMES),
+                )
+            )
+            continue
+        if kind == "missing":
+            name = str(loc[-1])
+            out.append(located.diagnostic(path, "missing_key", f"missing required key `{name}`"))
+            continue
+        message = err["msg"]
+        if message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        message = message[0].lower() + message[1:]
+        where = ".".join(str(p) for p in path)
+        code = (
+            "invalid_value"
+            if kind
+            in (
+                "value_error",
+                "literal_error",
+                "string_pattern_mismatch",
+                "condition_shape",
+                "too_short",
+                "too_long",
+                "greater_than_equal",
+                "less_than_equal",
+            )
+            else "wrong_type"
+        )
+        if kind == "condition_shape":
+            code = "invalid_condition"
+        out.append(located.diagnostic(path, code, f"{message} at `{where}`" if where else message))
+    return out
+
+
+def read_pack(directory: Path, display_root: Path | None = None) -> tuple[M.PackModel, Located]:
+    """Load and check ``directory/pack.yaml``; raise PackError with every diagnostic."""
+    pack_file = directory / PACK_FILE
+    display = _display(pack_file, display_root)
+    if not directory.is_dir():
+        raise PackError([Diagnostic("not_a_pack", f"`{directory}` is not a directory", display)])
+    if not pack_file.is_file():
+        raise PackError(
+            [Diagnostic("no_pack_file", f"the directory has no `{PACK_FILE}`", display)]
+        )
+    try:
+        located = load_file(pack_file, display)
+    except YamlProblem as problem:
+        raise PackError([problem.diagnostic]) from None
+    if not isinstance(located.data, dict):
+        raise PackError(
+            [located.diagnostic((), "not_a_mapping", "a pack file is a YAML mapping of sections")]
+        )
+    try:
+        model = M.PackModel.model_validate(located.data)
+    except ValidationError as exc:
+        raise PackError(_shape_diagnostics(located, exc)) from None
+    problems = list(_reference_diagnostics(model, located, directory))
+    if problems:
+        raise PackError(problems)
+    return model, located
+
+
+def _display(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return str(path.relative_to(root))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def _reference_diagnostics(
+    pack: M.PackModel, located: Located, directory: Path
+) -> Iterator[Diagnostic]:
+    vocab = pack.vocabulary
+    declared: dict[str, set[str]] = {
+        "kind": {k.id for k in vocab.kinds},
+        "source": {t.id for t in vocab.sources},
+        "category": {t.id for t in vocab.categories},
+        "sector": {t.id for t in vocab.sectors},
+        "flag": {t.id for t in vocab.flags},
+        "event": {t.id for t in vocab.events},
+        "attr": {a.id for a in vocab.attrs},
+        "role": {r.id for r in pack.roles},
+        "assumption": {a.id for a in pack.assumptions},
+        "rule": {r.id for r in pack.rules},
+        "chain": {c.id for c in pack.closure_chains},
+        "obligation": {o.id for r in pack.rules for o in r.obligations},
+    }
+
+    def ref(kind: str, name: str | None, path: PathKey) -> Iterator[Diagnostic]:
+        if name is not None and name not in declared[kind]:
+            yield located.diagnostic(
+                path,
+                f"undeclared_{kind}",
+                f"undeclared {kind} `{name}`",
+                help=did_you_mean(name, declared[kind]),
+            )
+
+    yield from _duplicates(
+        located,
+        [
+            (("vocabulary", section, i, "id"), t.id)
+            for section in ("kinds", "sources", "categories", "sectors", "flags", "events", "attrs")
+            for i, t in enumerate(getattr(vocab, section))
+        ],
+        scope_of=lambda path: str(path[1]),
+    )
+    yield from _duplicates(located, [(("roles", i, "id"), r.id) for i, r in enumerate(pack.roles)])
+    yield from _duplicates(
+        located, [(("assumptions", i, "id"), a.id) for i, a in enumerate(pack.assumptions)]
+    )
+    yield from _duplicates(located, list(_decision_ids(pack)))
+
+    if not (directory / pack.metadata.document).is_file():
+        yield located.diagnostic(
+            ("metadata", "document"),
+            "missing_document",
+            f"the document file `{pack.metadata.document}` is not in the pack",
+        )
+
+    for i, rule in enumerate(pack.rules):
+        base: PathKey = ("rules", i)
+        yield from _condition_refs(rule.when, (*base, "when"), ref)
+        yield from ref("role", rule.responsible, (*base, "responsible"))
+        for j, target in enumerate(rule.overrides):
+            yield from ref("rule", target, (*base, "overrides", j))
+        yield from _assumption_refs(rule.assumptions, base, ref)
+        for k, ob in enumerate(rule.obligations):
+            obp: PathKey = (*base, "obligations", k)
+            yield from ref("role", ob.actor, (*obp, "actor"))
+            yield from ref("role", ob.recipient, (*obp, "recipient"))
+            yield from ref("event", ob.done_when, (*obp, "done_when"))
+            if ob.trigger is not None:
+                yield from ref("event", ob.trigger.event, (*obp, "trigger"))
+                yield from ref("obligation", ob.trigger.overdue, (*obp, "trigger", "overdue"))
+            yield from _assumption_refs(ob.assumptions, obp, ref)
+    for i, chain in enumerate(pack.closure_chains):
+        base = ("closure_chains", i)
+        yield from _condition_refs(chain.when, (*base, "when"), ref)
+        yield from ref("event", chain.starts_when, (*base, "starts_when"))
+        for j, target in enumerate(chain.overrides):
+            yield from ref("chain", target, (*base, "overrides", j))
+        yield from _assumption_refs(chain.assumptions, base, ref)
+        for k, step in enumerate(chain.steps):
+            sp: PathKey = (*base, "steps", k)
+            yield from ref("role", step.actor, (*sp, "actor"))
+            yield from ref("role", step.recipient, (*sp, "recipient"))
+            yield from ref("event", step.done_when, (*sp, "done_when"))
+            yield from _assumption_refs(step.assumptions, sp, ref)
+    for i, duty in enumerate(pack.recurring):
+        base = ("recurring", i)
+        yield from _condition_refs(duty.when, (*base, "when"), ref)
+        yield from ref("role", duty.actor, (*base, "actor"))
+        yield from ref("role", duty.recipient, (*base, "recipient"))
+        yield from _assumption_refs(duty.assumptions, base, ref)
+        try:
+            occurrences(duty.rrule)
+        except (ValueError, TypeError) as exc:
+            yield located.diagnostic(
+                (*base, "rrule"), "invalid_rrule", f"`{duty.rrule}` is not a recurrence rule: {exc}"
+            )
+    yield from _escalation_cycles(pack, located)
+
+
+def _condition_refs(cond: C.Condition | None, base: PathKey, ref: Any) -> Iterator[Diagnostic]:
+    for field, name, path in C.references(cond):
+        yield from ref(field, name, (*base, *path))
+
+
+def _assumption_refs(ids: list[str], base: PathKey, ref: Any) -> Iterator[Diagnostic]:
+    for j, name in enumerate(ids):
+        yield from ref("assumption", name, (*base, "assumptions", j))
+
+
+def _decision_ids(pack: M.PackModel) -> Iterator[tuple[PathKey, str]]:
+    """Rules, chains, duties, obligations and steps share one id space: action ids."""
+    for i, rule in enumerate(pack.rules):
+        yield ("rules", i, "id"), rule.id
+        for k, ob in enumerate(rule.obligations):
+            yield ("rules", i, "obligations", k, "id"), ob.id
+    for i, chain in enumerate(pack.closure_chains):
+        yield ("closure_chains", i, "id"), chain.id
+        for k, step in enumerate(chain.steps):
+            yield ("closure_chains", i, "steps", k, "id"), step.id
+    for i, duty in enumerate(pack.recurring):
+        yield ("recurring", i, "id"), duty.id
+
+
+def _duplicates(
+    located: Located, items: Iterable[tuple[PathKey, str]], scope_of: Any = None
+) -> Iterator[Diagnostic]:
+    first: dict[tuple[str, str], PathKey] = {}
+    for path, name in items:
+        scope = scope_of(path) if scope_of else ""
+        key = (scope, name)
+        if key in first:
+            line, _ = located.position(first[key])
+            yield located.diagnostic(
+                path, "duplicate_id", f"duplicate id `{name}` (first at line {line})"
+            )
+        else:
+            first[key] = path
+
+
+def _escalation_cycles(pack: M.PackModel, located: Located) -> Iterator[Diagnostic]:
+    after: dict[str, str] = {}
+    where: dict[str, PathKey] = {}
+    for i, rule in enumerate(pack.rules):
+        for k, ob in enumerate(rule.obligations):
+            if ob.trigger is not None and ob.trigger.overdue is not None:
+                after[ob.id] = ob.trigger.overdue
+                where[ob.id] = ("rules", i, "obligations", k, "trigger", "overdue")
+    reported: set[str] = set()
+    for start in after:
+        seen = [start]
+        node = after.get(start)
+        while node is not None and node not in seen:
+            seen.append(node)
+            node = after.get(node)
+        if node is not None and node == start and not reported.intersection(seen):
+            reported.update(seen)
+            cycle = " → ".join([*seen, start])
+            yield located.diagnostic(
+                where[start], "escalation_cycle", f"escalations form a cycle: {cycle}"
+            )
+
+
+def count_ids(pack: M.PackModel) -> Counter[str]:
+    return Counter(name for _, name in _decision_ids(pack))

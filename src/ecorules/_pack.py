@@ -1,0 +1,164 @@
+"""Finding, loading and holding packs: the host's entry point.
+
+Bundled packs live in ``policies/`` at the top of the repository; the wheel carries them
+inside the package as ``ecorules/policies``. A name finds a bundled pack; a path finds any
+pack directory, so jurisdictions can keep their packs outside the library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from . import _model as M
+from ._calendar import CalendarNotice, WorkingCalendar, build_calendar
+from ._decision import Decision
+from ._engine import CompiledPack
+from ._errors import Diagnostic, UnknownPackError, did_you_mean
+from ._fact import Fact, parse_as_of
+from ._loader import PACK_FILE, read_pack
+
+Engine = Literal["native"]
+
+
+@cache
+def policies_dir() -> Path:
+    """Where the bundled packs are: inside the installed package, or the checkout's root."""
+    inside = Path(__file__).resolve().parent / "policies"
+    if inside.is_dir():
+        return inside
+    return Path(__file__).resolve().parents[2] / "policies"
+
+
+def bundled_names() -> list[str]:
+    root = policies_dir()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / PACK_FILE).is_file())
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    """A bundled pack as ``ecorules.packs()`` lists it."""
+
+    name: str
+    title: str
+    jurisdiction: str
+    valid_from: date | None
+    valid_until: date | None
+    document_kind: str
+
+
+def packs() -> list[PackInfo]:
+    """The bundled packs, with their titles and validity."""
+    out = []
+    for name in bundled_names():
+        meta = load_pack(name).model.metadata
+        out.append(
+            PackInfo(
+                name,
+                meta.title,
+                meta.jurisdiction,
+                meta.valid_from,
+                meta.valid_until,
+                meta.document_kind,
+            )
+        )
+    return out
+
+
+def resolve_pack_dir(name_or_path: str | Path) -> Path:
+    """A bundled pack's directory, or the given directory; UnknownPackError otherwise."""
+    text = str(name_or_path)
+    candidate = Path(text)
+    looks_like_path = (
+        isinstance(name_or_path, Path) or "/" in text or "\\" in text or text in (".", "..")
+    )
+    if looks_like_path or candidate.exists():
+        return candidate
+    bundled = bundled_names()
+    if text in bundled:
+        return policies_dir() / text
+    hint = did_you_mean(text, bundled)
+    raise UnknownPackError(
+        [
+            Diagnostic(
+                "unknown_pack",
+                f"no bundled pack or directory named `{text}`",
+                text,
+                help=(hint + "; " if hint else "") + "bundled packs: " + ", ".join(bundled),
+            )
+        ]
+    )
+
+
+class Pack:
+    """A loaded, checked and compiled policy pack. Immutable; safe to share across threads."""
+
+    def __init__(
+        self,
+        model: M.PackModel,
+        path: Path,
+        calendar: WorkingCalendar,
+        notices: Sequence[CalendarNotice] = (),
+    ):
+        self.model = model
+        self.path = path
+        self.calendar = calendar
+        self.notices = tuple(notices)
+        self._compiled = CompiledPack(model, calendar)
+
+    @property
+    def name(self) -> str:
+        return self.model.id
+
+    @property
+    def title(self) -> str:
+        return self.model.metadata.title
+
+    @property
+    def assumptions(self) -> list[M.Assumption]:
+        return list(self.model.assumptions)
+
+    def role(self, role_id: str) -> M.Role:
+        for role in self.model.roles:
+            if role.id == role_id:
+                return role
+        raise KeyError(role_id)
+
+    def evaluate(self, fact: Fact | Mapping[str, Any], as_of: date | str) -> Decision:
+        """Decide what must happen next for ``fact`` as of ``as_of``.
+
+        Pure and deterministic: the fact is never mutated. An invalid fact or date raises
+        FactError (a ValueError) naming the field, the value and what is allowed.
+        """
+        return self._compiled.evaluate(fact, parse_as_of(as_of))
+
+    def __repr__(self) -> str:
+        return f"<Pack {self.name!r} {self.title!r}>"
+
+
+def load_pack(
+    name_or_path: str | Path,
+    *,
+    engine: Engine = "native",
+    calendar_notices: Iterable[CalendarNotice] = (),
+) -> Pack:
+    """Load a bundled pack by name, or a pack directory by path.
+
+    ``calendar_notices`` adds State Council holiday notices the installed ``holidays`` data
+    does not have yet (a new year's), moving the calendar horizon. Raises PackError with
+    every diagnostic when the pack is wrong.
+    """
+    if engine != "native":
+        raise ValueError(f"unknown engine `{engine}`; available: native")
+    directory = resolve_pack_dir(name_or_path)
+    root = policies_dir() if directory.parent == policies_dir() else None
+    model, _ = read_pack(directory, root)
+    notices = tuple(calendar_notices)
+    calendar = build_calendar(model.calendar.extra_holidays, model.calendar.extra_workdays, notices)
+    return Pack(model, directory, calendar, notices)

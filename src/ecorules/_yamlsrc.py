@@ -1,0 +1,179 @@
+"""YAML with positions: plain Python values plus where each one stood in the file.
+
+Pydantic reports errors by path (``rules.3.window.days``); authors need ``file:line:col``.
+Loading through the node tree lets us keep a map from every path to the line and column of
+its value (and of its key), refuse duplicate keys that PyYAML would silently overwrite,
+and bound what anchors and aliases can expand to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._errors import Diagnostic
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_NODES = 200_000
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass
+class Located:
+    """A loaded document and the positions of its parts (1-based line and column)."""
+
+    file: str
+    data: Any
+    value_at: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    key_at: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, path: PathKey, *, key: bool = False) -> tuple[int, int]:
+        """The closest known position for ``path``: walks up to a parent when needed."""
+        table = self.key_at if key else self.value_at
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if key and probe in self.value_at:
+                return self.value_at[probe]
+            probe = probe[:-1]
+        return self.value_at.get((), (1, 1))
+
+    def diagnostic(
+        self,
+        path: PathKey,
+        code: str,
+        message: str,
+        *,
+        key: bool = False,
+        help: str | None = None,
+        severity: str = "error",
+    ) -> Diagnostic:
+        line, col = self.position(path, key=key)
+        return Diagnostic(
+            code=code,
+            message=message,
+            file=self.file,
+            line=line,
+            col=col,
+            help=help,
+            severity=severity,
+        )  # type: ignore[arg-type]
+
+
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """The safe loader (libyaml's when installed): no arbitrary Python objects, ever."""
+
+
+class YamlProblem(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(str(diagnostic))
+        self.diagnostic = diagnostic
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Walker:
+    def __init__(self, loader: _Loader, located: Located):
+        self.loader = loader
+        self.located = located
+        self.visited = 0
+
+    def fail(self, node: yaml.Node, code: str, message: str) -> YamlProblem:
+        line, col = _mark(node)
+        return YamlProblem(Diagnostic(code, message, self.located.file, line, col))
+
+    def walk(self, node: yaml.Node, path: PathKey) -> Any:
+        self.visited += 1
+        if self.visited > MAX_NODES:
+            raise self.fail(
+                node,
+                "yaml_too_large",
+                f"the document expands to more than {MAX_NODES} nodes "
+                "(anchors and aliases included)",
+            )
+        self.located.value_at.setdefault(path, _mark(node))
+        if isinstance(node, yaml.MappingNode):
+            self.loader.flatten_mapping(node)
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.loader.construct_object(key_node, deep=True)
+                if not isinstance(key, Hashable) or isinstance(key, (list, dict)):
+                    raise self.fail(key_node, "yaml_syntax", "a mapping key must be a scalar")
+                if key in result:
+                    first = self.located.key_at.get((*path, key), (0, 0))
+                    raise self.fail(
+                        key_node,
+                        "duplicate_key",
+                        f"duplicate key `{key}` (first at line {first[0]})",
+                    )
+                self.located.key_at[(*path, key)] = _mark(key_node)
+                result[key] = self.walk(value_node, (*path, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.walk(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self.loader.construct_object(node, deep=True)
+
+
+def load_text(text: str, file: str) -> Located:
+    """Parse one YAML document. Raises YamlProblem with a positioned diagnostic."""
+    located = Located(file=file, data=None)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise YamlProblem(
+            Diagnostic("file_too_large", f"the file is larger than {MAX_FILE_BYTES} bytes", file)
+        )
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise YamlProblem(
+                Diagnostic("empty_file", "the file holds no YAML document", file, 1, 1)
+            )
+        located.data = _Walker(loader, located).walk(node, ())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = (exc.problem or exc.context or "invalid YAML").strip()
+        raise YamlProblem(Diagnostic("yaml_syntax", message, file, line, col)) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(Diagnostic("yaml_syntax", str(exc).strip(), file, 1, 1)) from None
+    except RecursionError:
+        raise YamlProblem(
+            Diagnostic("yaml_too_deep", "the document is nested too deeply", file, 1, 1)
+        ) from None
+    finally:
+        loader.dispose()
+    return located
+
+
+def load_file(path: Path, display: str | None = None) -> Located:
+    """Read and parse a YAML file; unreadable or non-UTF-8 files give a diagnostic too."""
+    name = display or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise YamlProblem(
+                Diagnostic(
+                    "file_too_large", f"the file is larger than {MAX_FILE_BYTES} bytes", name
+                )
+            )
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlProblem(
+            Diagnostic("not_utf8", f"the file is not UTF-8 text ({exc.reason})", name)
+        ) from None
+    except OSError as exc:
+        raise YamlProblem(
+            Diagnostic("unreadable", f"cannot read the file: {exc.strerror}", name)
+        ) from None
+    return load_text(text, name)
