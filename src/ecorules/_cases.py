@@ -1,0 +1,242 @@
+"""Pack test cases: YAML files under ``policies/<pack>/cases/``, each case named by a note.
+
+A case gives a fact, an ``as_of`` and exactly one expectation: ``want`` (parts of the
+decision) or ``want_error`` (the fact is refused, naming a field). A case that expects
+nothing is itself an error. Expectations are partial on purpose — a case says what its note
+is about — but what it says is compared exactly::
+
+    cases:
+      - note: route B plan due 10 working days after transfer, across National Day
+        as_of: 2024-10-15
+        fact: {source: provincial, category: general, events: {transferred: 2024-09-27}}
+        want:
+          responsible_tier: township
+          actions:
+            b_submit_township_plan: {due: 2024-10-16, status: pending}
+          absent: [a_submit_county_plan]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ._decision import Decision
+from ._errors import Diagnostic, FactError, PackError
+from ._model import Tier
+from ._yamlsrc import YamlProblem, load_file
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WantAction(_Strict):
+    due: date | None = None
+    status: Literal["pending", "overdue", "done", "done_late", "scheduled"] | None = None
+    actor: str | None = None
+    tier: Tier | None = None
+    recipient: str | None = None
+    basis: str | None = None
+    kind: str | None = None
+    no_due: bool = Field(default=False, description="assert that the action has no due date")
+
+
+class Want(_Strict):
+    responsible: str | None = None
+    responsible_tier: Tier | Literal["none"] | None = None
+    closure_chain_id: str | Literal["none"] | None = None
+    closed: bool | None = None
+    chain: list[str] | None = Field(default=None, description="the chain's step ids, in order")
+    chain_done: list[str] | None = Field(default=None, description="exactly the steps done")
+    actions: dict[str, WantAction] = Field(default_factory=dict)
+    absent: list[str] = Field(default_factory=list, description="action ids that must not appear")
+    matched: list[str] = Field(default_factory=list, description="rule ids that must apply")
+    not_matched: list[str] = Field(default_factory=list)
+    warnings: list[str] | None = Field(default=None, description="exactly these warning codes")
+
+    @model_validator(mode="after")
+    def _asserts_something(self) -> Want:
+        if not any(getattr(self, name) not in (None, [], {}) for name in type(self).model_fields):
+            raise ValueError("`want` asserts nothing")
+        return self
+
+
+class WantError(_Strict):
+    field: str = Field(description="the field the FactError names first")
+    message_contains: str | None = None
+
+
+class Case(_Strict):
+    note: str = Field(min_length=3)
+    as_of: date | str
+    fact: dict[str, Any]
+    want: Want | None = None
+    want_error: WantError | None = None
+
+    @model_validator(mode="after")
+    def _one_expectation(self) -> Case:
+        if (self.want is None) == (self.want_error is None):
+            raise ValueError("a case has exactly one of `want`, `want_error`")
+        return self
+
+
+class CaseFile(_Strict):
+    cases: list[Case] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    case: Case
+    file: str
+    line: int
+
+    @property
+    def name(self) -> str:
+        return f"{Path(self.file).stem}: {self.case.note}"
+
+
+@dataclass
+class CaseResult:
+    loaded: LoadedCase
+    mismatches: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches
+
+
+def load_cases(pack_dir: Path) -> list[LoadedCase]:
+    """Every case of a pack, in file and document order; PackError for malformed files."""
+    out: list[LoadedCase] = []
+    problems: list[Diagnostic] = []
+    for path in sorted((pack_dir / "cases").glob("*.yaml")):
+        display = str(path)
+        try:
+            located = load_file(path, display)
+            parsed = CaseFile.model_validate(located.data)
+        except YamlProblem as exc:
+            problems.append(exc.diagnostic)
+            continue
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                loc = tuple(p for p in err["loc"])
+                line, col = located.position(loc)
+                problems.append(
+                    Diagnostic(
+                        "invalid_case",
+                        f"{err['msg']} at `{'.'.join(map(str, loc))}`",
+                        display,
+                        line,
+                        col,
+                    )
+                )
+            continue
+        for i, case in enumerate(parsed.cases):
+            line, _ = located.position(("cases", i))
+            out.append(LoadedCase(case, display, line))
+    if problems:
+        raise PackError(problems)
+    return out
+
+
+def run_case(pack: Any, loaded: LoadedCase) -> CaseResult:
+    """Evaluate one case and list every way the decision differs from what it wants."""
+    case = loaded.case
+    result = CaseResult(loaded)
+    try:
+        decision = pack.evaluate(case.fact, case.as_of)
+    except FactError as exc:
+        if case.want_error is None:
+            result.mismatches.append(f"unexpected error: {exc}")
+        else:
+            _check_error(case.want_error, exc, result.mismatches)
+        return result
+    if case.want_error is not None:
+        result.mismatches.append(
+            f"expected an error naming `{case.want_error.field}`, got a decision"
+        )
+        return result
+    assert case.want is not None
+    _check_want(case.want, decision, result.mismatches)
+    return result
+
+
+def _check_error(want: WantError, exc: FactError, out: list[str]) -> None:
+    fields = [p.field for p in exc.problems]
+    if want.field not in fields:
+        out.append(f"error fields: want `{want.field}`, got {fields}")
+    if want.message_contains and want.message_contains not in str(exc):
+        out.append(f"error message lacks `{want.message_contains}`: {exc}")
+
+
+def _differ(out: list[str], what: str, want: object, got: object) -> None:
+    if want != got:
+        out.append(f"{what}: want {_show(want)}, got {_show(got)}")
+
+
+def _show(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return repr(value) if value is not None else "none"
+
+
+def _check_want(want: Want, d: Decision, out: list[str]) -> None:
+    if want.responsible is not None:
+        _differ(out, "responsible", want.responsible, d.responsible)
+    if want.responsible_tier is not None:
+        _differ(
+            out,
+            "responsible_tier",
+            None if want.responsible_tier == "none" else want.responsible_tier,
+            d.responsible_tier,
+        )
+    if want.closure_chain_id is not None:
+        _differ(
+            out,
+            "closure_chain_id",
+            None if want.closure_chain_id == "none" else want.closure_chain_id,
+            d.closure_chain_id,
+        )
+    if want.closed is not None:
+        _differ(out, "closed", want.closed, d.closed)
+    if want.chain is not None:
+        _differ(out, "chain", want.chain, [s.id for s in d.closure_chain])
+    if want.chain_done is not None:
+        _differ(out, "chain_done", want.chain_done, [s.id for s in d.closure_chain if s.done])
+    by_id = {a.id: a for a in d.actions}
+    for action_id, expected in want.actions.items():
+        got = by_id.get(action_id)
+        if got is None:
+            out.append(f"action `{action_id}`: missing (actions: {', '.join(by_id) or 'none'})")
+            continue
+        for name in ("due", "status", "actor", "tier", "recipient", "basis", "kind"):
+            wanted = getattr(expected, name)
+            if wanted is not None:
+                _differ(out, f"action `{action_id}` {name}", wanted, getattr(got, name))
+        if expected.no_due and got.due is not None:
+            out.append(f"action `{action_id}` due: want none, got {got.due.isoformat()}")
+    for action_id in want.absent:
+        if action_id in by_id:
+            out.append(f"action `{action_id}`: want absent, got {by_id[action_id].status}")
+    for rule_id in want.matched:
+        if rule_id not in d.matched_rules:
+            out.append(f"rule `{rule_id}`: want matched, matched were {list(d.matched_rules)}")
+    for rule_id in want.not_matched:
+        if rule_id in d.matched_rules:
+            out.append(f"rule `{rule_id}`: want not matched")
+    if want.warnings is not None:
+        _differ(out, "warnings", sorted(want.warnings), sorted(d.warning_codes))
+
+
+def iter_case_dirs(root: Path) -> Iterator[Path]:
+    for pack_dir in sorted(root.iterdir()):
+        if (pack_dir / "pack.yaml").is_file():
+            yield pack_dir

@@ -1,0 +1,176 @@
+"""The ``ecorules`` command line: evaluate a fact, check packs, print the pack schema.
+
+Errors a person can act on go to stderr as one line each (``file:line:col: code: message``
+for packs, the field and value for facts) with exit status 1; usage errors exit 2. No
+traceback is ever the interface.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._decision import Decision
+from ._errors import EcorulesError, FactError, FactProblem, PackError
+from ._model import TIER_NAMES, pack_json_schema
+from ._pack import Pack, bundled_names, load_pack
+from ._yamlsrc import YamlProblem, load_file, load_text
+
+STATUS_NAMES = {
+    "pending": "待办",
+    "overdue": "逾期",
+    "done": "已完成",
+    "done_late": "逾期完成",
+    "scheduled": "待触发",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (PackError, FactError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except EcorulesError as exc:  # pragma: no cover - every subclass is handled above
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # a closed pipe (| head) is not an error of ours
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ecorules",
+        description="Chinese eco-environment supervision policies as executable rules.",
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    ev = sub.add_parser("evaluate", help="decide the next actions for one fact")
+    ev.add_argument("pack", help="a bundled pack name or a pack directory")
+    ev.add_argument("fact", help="a YAML or JSON file holding the fact, or - for stdin")
+    ev.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
+    ev.add_argument("--format", choices=("table", "json"), default="table")
+    ev.set_defaults(run=_evaluate)
+
+    ck = sub.add_parser("check", help="load packs and report every diagnostic")
+    ck.add_argument("packs", nargs="*", help="pack names or directories (default: all bundled)")
+    ck.add_argument("--format", choices=("text", "json"), default="text")
+    ck.set_defaults(run=_check)
+
+    sc = sub.add_parser("schema", help="print the JSON Schema of the pack format")
+    sc.set_defaults(run=_schema)
+
+    ls = sub.add_parser("packs", help="list the bundled packs")
+    ls.set_defaults(run=_packs)
+    return parser
+
+
+def _read_fact(source: str) -> Any:
+    try:
+        if source == "-":
+            located = load_text(sys.stdin.read(), "<stdin>")
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise FactError([FactProblem("fact", source, "no such file")])
+            located = load_file(path)
+    except YamlProblem as exc:
+        raise FactError([FactProblem("fact", source, str(exc.diagnostic))]) from None
+    return located.data
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    pack = load_pack(args.pack)
+    fact = _read_fact(args.fact)
+    decision = pack.evaluate(fact, args.as_of)
+    if args.format == "json":
+        print(decision.model_dump_json(indent=2))
+    else:
+        render_table(pack, decision, sys.stdout)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    names = args.packs or bundled_names()
+    diagnostics = []
+    for name in names:
+        try:
+            load_pack(name)
+        except PackError as exc:
+            diagnostics.extend(exc.diagnostics)
+    if args.format == "json":
+        print(json.dumps([d.to_json() for d in diagnostics], ensure_ascii=False, indent=2))
+    else:
+        for diagnostic in diagnostics:
+            print(diagnostic, file=sys.stderr)
+    return 1 if any(d.severity == "error" for d in diagnostics) else 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    print(json.dumps(pack_json_schema(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _packs(args: argparse.Namespace) -> int:
+    from ._pack import packs
+
+    for info in packs():
+        print(f"{info.name}\t{info.jurisdiction}\t{info.title}")
+    return 0
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _role_name(pack: Pack, role_id: str | None) -> str:
+    if role_id is None:
+        return ""
+    try:
+        return pack.role(role_id).name
+    except KeyError:
+        return role_id
+
+
+def render_table(pack: Pack, decision: Decision, out: TextIO) -> None:
+    """A readable, Chinese-first rendering of a decision for people at a terminal."""
+    title = f"{pack.title} — {decision.fact_id or '(no id)'} — 截至 {decision.as_of.isoformat()}"
+    out.write(title + "\n")
+    if decision.responsible:
+        tier = TIER_NAMES.get(decision.responsible_tier or "", "")
+        out.write(f"整改责任主体: {_role_name(pack, decision.responsible)} ({tier})\n")
+    if decision.closure_chain:
+        marks = " → ".join(
+            f"{'✓' if s.done else '·'}{_role_name(pack, s.actor)}" for s in decision.closure_chain
+        )
+        out.write(f"销号链 {decision.closure_chain_id}: {marks}\n")
+        out.write("状态: 已销号\n" if decision.closed else "状态: 未销号\n")
+    rows = [("截止日期", "状态", "事项", "责任主体", "层级", "依据")]
+    for a in decision.actions:
+        rows.append((
+            a.due.isoformat() if a.due else "—",
+            STATUS_NAMES[a.status],
+            a.title,
+            _role_name(pack, a.actor)
+            + (f" → {_role_name(pack, a.recipient)}" if a.recipient else ""),
+            TIER_NAMES[a.tier],
+            a.basis,
+        ))
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for index, row in enumerate(rows):
+        out.write("  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
+        if index == 0:
+            out.write("  ".join("-" * w for w in widths) + "\n")
+    for notice in decision.warnings:
+        out.write(f"warning: {notice.code}: {notice.message}\n")

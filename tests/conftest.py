@@ -1,0 +1,28 @@
+"""Shared fixtures: the bundled packs, discovered from policies/ (never listed by hand)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import ecorules
+from ecorules._pack import bundled_names, policies_dir
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+PACK_NAMES = bundled_names()
+
+
+@pytest.fixture(scope="session", params=PACK_NAMES)
+def any_pack(request: pytest.FixtureRequest) -> ecorules.Pack:
+    return ecorules.load_pack(request.param)
+
+
+@pytest.fixture(scope="session")
+def shidian() -> ecorules.Pack:
+    return ecorules.load_pack("shidian")
+
+
+def pack_dir(name: str) -> Path:
+    return policies_dir() / name

@@ -1,0 +1,51 @@
+"""Runs the YAML cases of every bundled pack, one test per case, named by its note."""
+
+from __future__ import annotations
+
+import pytest
+
+import ecorules
+from ecorules._cases import LoadedCase, load_cases, run_case
+
+from .conftest import PACK_NAMES, pack_dir
+
+_CASES: list[tuple[str, LoadedCase]] = [
+    (name, loaded) for name in PACK_NAMES for loaded in load_cases(pack_dir(name))
+]
+_PACKS: dict[str, ecorules.Pack] = {}
+
+
+def _pack(name: str) -> ecorules.Pack:
+    if name not in _PACKS:
+        _PACKS[name] = ecorules.load_pack(name)
+    return _PACKS[name]
+
+
+@pytest.mark.parametrize(("pack_name", "loaded"), _CASES, ids=[f"{n}/{c.name}" for n, c in _CASES])
+def test_case(pack_name: str, loaded: LoadedCase) -> None:
+    result = run_case(_pack(pack_name), loaded)
+    assert result.passed, f"{loaded.file}:{loaded.line}: " + "; ".join(result.mismatches)
+
+
+@pytest.mark.parametrize("pack_name", PACK_NAMES)
+def test_every_rule_has_a_case(pack_name: str) -> None:
+    """Each rule, chain and recurring duty is matched by at least one of the pack's cases."""
+    pack = _pack(pack_name)
+    exercised: set[str] = set()
+    for name, loaded in _CASES:
+        if name != pack_name or loaded.case.want is None:
+            continue
+        decision = pack.evaluate(loaded.case.fact, loaded.case.as_of)
+        exercised.update(decision.matched_rules)
+    model = pack.model
+    declared = (
+        {r.id for r in model.rules}
+        | {c.id for c in model.closure_chains}
+        | {d.id for d in model.recurring}
+    )
+    assert sorted(declared - exercised) == []
+
+
+@pytest.mark.parametrize("pack_name", PACK_NAMES)
+def test_pack_has_cases(pack_name: str) -> None:
+    assert any(name == pack_name for name, _ in _CASES)
