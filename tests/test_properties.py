@@ -1,0 +1,140 @@
+"""Properties every pack must keep, checked on facts generated from its own vocabulary."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ecorules
+from ecorules._model import TIER_RANK
+
+from .conftest import PACK_NAMES
+from .strategies import facts, facts_as_of
+
+PACKS = {name: ecorules.load_pack(name) for name in PACK_NAMES}
+SETTINGS = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def working_day_windows(pack: ecorules.Pack) -> dict[str, str]:
+    """Obligation id -> the event whose date starts its working-day window."""
+    return {
+        ob.id: ob.trigger.event
+        for rule in pack.model.rules
+        for ob in rule.obligations
+        if ob.window is not None and ob.window.working_days is not None
+        and ob.trigger is not None and ob.trigger.event is not None
+    }
+
+
+@pytest.mark.parametrize("name", PACK_NAMES)
+def test_working_day_due_dates_are_working_days_after_the_trigger(name: str) -> None:
+    pack = PACKS[name]
+    windows = working_day_windows(pack)
+
+    @SETTINGS
+    @given(case=facts_as_of(pack))
+    def check(case: tuple[dict, date]) -> None:
+        fact, as_of = case
+        decision = pack.evaluate(fact, as_of)
+        for action in decision.actions:
+            if action.id in windows and action.due is not None:
+                trigger = date.fromisoformat(fact["events"][windows[action.id]])
+                assert action.due > trigger
+                assert pack.calendar.is_working_day(action.due)
+
+    check()
+
+
+@pytest.mark.parametrize("name", PACK_NAMES)
+def test_evaluation_is_deterministic_and_leaves_the_fact_alone(name: str) -> None:
+    pack = PACKS[name]
+
+    @SETTINGS
+    @given(case=facts_as_of(pack))
+    def check(case: tuple[dict, date]) -> None:
+        fact, as_of = case
+        before = copy.deepcopy(fact)
+        first = pack.evaluate(fact, as_of)
+        second = pack.evaluate(fact, as_of)
+        assert fact == before
+        assert first == second
+        assert first.model_dump_json() == second.model_dump_json()
+
+    check()
+
+
+@pytest.mark.parametrize("name", PACK_NAMES)
+def test_closure_chains_climb_tiers(name: str) -> None:
+    pack = PACKS[name]
+    tiers = {role.id: role.tier for role in pack.model.roles}
+    for chain in pack.model.closure_chains:
+        ranks = [TIER_RANK[tiers[step.actor]] for step in chain.steps]
+        assert ranks == sorted(ranks), f"{chain.id} descends: {ranks}"
+
+
+@pytest.mark.parametrize("name", PACK_NAMES)
+def test_every_valid_problem_gets_a_chain(name: str) -> None:
+    """No gaps: each (kind, source, category) a fact may state has a closure chain."""
+    pack = PACKS[name]
+    vocab = pack.model.vocabulary
+    for kind in vocab.kinds:
+        if not {"source", "category"} <= set(kind.requires):
+            continue
+        for source in vocab.sources:
+            for category in vocab.categories:
+                fact = {"kind": kind.id, "source": source.id, "category": category.id}
+                decision = pack.evaluate(fact, "2024-06-03")
+                assert decision.closure_chain, f"no chain for {source.id} × {category.id}"
+
+
+@pytest.mark.parametrize("name", PACK_NAMES)
+def test_overdue_never_turns_back_to_pending(name: str) -> None:
+    pack = PACKS[name]
+
+    @SETTINGS
+    @given(case=facts_as_of(pack), later=st.integers(1, 400))
+    def check(case: tuple[dict, date], later: int) -> None:
+        fact, as_of = case
+        first = pack.evaluate(fact, as_of)
+        second = pack.evaluate(fact, as_of + timedelta(days=later))
+        after = {a.id: a.status for a in second.actions}
+        for action in first.actions:
+            if action.status == "overdue" and action.kind != "recurring":
+                assert after.get(action.id) in ("overdue", "done_late"), action.id
+
+    check()
+
+
+@pytest.mark.parametrize("name", PACK_NAMES)
+def test_recording_a_completion_never_adds_an_overdue_action(name: str) -> None:
+    pack = PACKS[name]
+    completes = {
+        ob.id: ob.done_when
+        for rule in pack.model.rules
+        for ob in rule.obligations
+        if ob.done_when is not None
+    }
+
+    @SETTINGS
+    @given(case=facts_as_of(pack), pick=st.integers(0, 1000))
+    def check(case: tuple[dict, date], pick: int) -> None:
+        fact, as_of = case
+        before = pack.evaluate(fact, as_of)
+        open_ = [a for a in before.actions
+                 if a.id in completes and a.status in ("pending", "overdue")]
+        if not open_:
+            return
+        action = open_[pick % len(open_)]
+        recorded = copy.deepcopy(fact)
+        recorded.setdefault("events", {})[completes[action.id]] = as_of.isoformat()
+        after = pack.evaluate(recorded, as_of)
+        overdue_before = {a.id for a in before.actions if a.status == "overdue"}
+        overdue_after = {a.id for a in after.actions if a.status == "overdue"}
+        assert overdue_after <= overdue_before
+
+    check()
