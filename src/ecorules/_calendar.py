@@ -103,6 +103,8 @@ class WorkingCalendar:
 
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after ``start`` (start itself not counted), n >= 1."""
+        if n < 1:
+            raise ValueError(f"a working-day count must be at least 1, not {n}")
         k = self._cumulative[self._index(start)] + n - 1
         if k >= len(self._workdays):
             raise OutOfSpan(f"{n} working days after {start.isoformat()} is past {LAST_YEAR}")
