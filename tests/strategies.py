@@ -21,23 +21,33 @@ def dates(lo: date = EARLIEST, hi: date = LATEST) -> st.SearchStrategy[date]:
 def facts(pack: ecorules.Pack, *, with_events: bool = True) -> st.SearchStrategy[dict[str, Any]]:
     """JSON-like facts a pack must accept: declared values only, dates as ISO strings."""
     vocab = pack.model.vocabulary
-    triggers = {ob.trigger.event for rule in pack.model.rules for ob in rule.obligations
-                if ob.trigger is not None and ob.trigger.event is not None}
+    triggers = {
+        ob.trigger.event
+        for rule in pack.model.rules
+        for ob in rule.obligations
+        if ob.trigger is not None and ob.trigger.event is not None
+    }
 
     @st.composite
     def build(draw: st.DrawFn) -> dict[str, Any]:
         kind = draw(st.sampled_from(vocab.kinds))
-        fact: dict[str, Any] = {"id": draw(st.text("ABC-0123456789", min_size=1, max_size=8)),
-                                "kind": kind.id}
-        for name, terms in (("source", vocab.sources), ("category", vocab.categories),
-                            ("sector", vocab.sectors)):
+        fact: dict[str, Any] = {
+            "id": draw(st.text("ABC-0123456789", min_size=1, max_size=8)),
+            "kind": kind.id,
+        }
+        for name, terms in (
+            ("source", vocab.sources),
+            ("category", vocab.categories),
+            ("sector", vocab.sectors),
+        ):
             if not terms:
                 continue
             if name in kind.requires or draw(st.booleans()):
                 fact[name] = draw(st.sampled_from(terms)).id
         if vocab.flags:
-            fact["flags"] = sorted(draw(st.sets(st.sampled_from([f.id for f in vocab.flags]),
-                                                max_size=3)))
+            fact["flags"] = sorted(
+                draw(st.sets(st.sampled_from([f.id for f in vocab.flags]), max_size=3))
+            )
         if with_events and vocab.events:
             # Events cluster within a few months so that windows, due dates and as_of meet.
             base = draw(dates(EARLIEST, LATEST - timedelta(days=120)))
@@ -57,8 +67,6 @@ def facts(pack: ecorules.Pack, *, with_events: bool = True) -> st.SearchStrategy
                 attrs[spec.id] = draw(st.integers(0, 10_000))
             elif spec.type == "boolean":
                 attrs[spec.id] = draw(st.booleans())
-            elif spec.type == "date":
-                attrs[spec.id] = draw(dates()).isoformat()
             else:
                 attrs[spec.id] = draw(st.text(max_size=10))
         if attrs:

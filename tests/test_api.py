@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -21,10 +21,26 @@ FACT = {
 def test_all_is_sorted_and_complete() -> None:
     assert ecorules.__all__ == sorted(ecorules.__all__)
     assert set(ecorules.__all__) == {
-        "Action", "CalendarNotice", "ChainStepState", "Decision", "Diagnostic",
-        "EcorulesError", "Fact", "FactError", "FactProblem", "Notice", "Pack", "PackError",
-        "PackInfo", "PackModel", "UnknownPackError", "WorkingCalendar", "__version__",
-        "load_pack", "pack_json_schema", "packs",
+        "Action",
+        "CalendarNotice",
+        "ChainStepState",
+        "Decision",
+        "Diagnostic",
+        "EcorulesError",
+        "Fact",
+        "FactError",
+        "FactProblem",
+        "Notice",
+        "Pack",
+        "PackError",
+        "PackInfo",
+        "PackModel",
+        "UnknownPackError",
+        "WorkingCalendar",
+        "__version__",
+        "load_pack",
+        "pack_json_schema",
+        "packs",
     }
     for name in ecorules.__all__:
         assert hasattr(ecorules, name)
@@ -51,7 +67,13 @@ def test_contract_fields(shidian: ecorules.Pack) -> None:
     assert d.actions[-1].due is None
     first = d.action("b_submit_township_plan")
     assert (first.actor, first.tier, first.recipient, first.due, first.status, first.basis) == (
-        "sd_township_gov", "township", "sd_lead_dept", date(2024, 10, 16), "pending", "二(一)")
+        "sd_township_gov",
+        "township",
+        "sd_lead_dept",
+        date(2024, 10, 16),
+        "pending",
+        "二(一)",
+    )
     steps = d.closure_chain
     assert [s.tier for s in steps] == ["township", "county", "county", "municipal"]
     assert not any(s.done for s in steps)
@@ -78,7 +100,7 @@ def test_fact_model_and_mapping_agree(shidian: ecorules.Pack) -> None:
         "2024-10-15",
         date(2024, 10, 15),
         datetime(2024, 10, 15, 9, 30),
-        datetime(2024, 10, 14, 20, 0, tzinfo=timezone.utc),  # 04:00 on the 15th in Shanghai
+        datetime(2024, 10, 14, 20, 0, tzinfo=UTC),  # 04:00 on the 15th in Shanghai
         "2024-10-15T09:30:00+08:00",
         "2024-10-14T16:00:00Z",
     ],

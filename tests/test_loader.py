@@ -216,3 +216,47 @@ def test_bundled_pack_copy_loads_from_a_path(tmp_path: Path) -> None:
     copy = tmp_path / "shidian_copy"
     shutil.copytree(pack_dir("shidian"), copy)
     assert ecorules.load_pack(copy).name == "shidian"
+
+
+ATTRS = MINIMAL.replace(
+    "roles:\n",
+    "  attrs:\n"
+    "    - {id: owner, name: 责任主体类型, values: [township, department]}\n"
+    "    - {id: households, name: 涉及户数, type: integer}\n"
+    "roles:\n",
+).replace(
+    "    kind: deadline\n",
+    "    kind: deadline\n    when: {attr: {id: owner, equals: township}}\n",
+)
+
+
+@pytest.mark.parametrize(
+    ("attrs", "field", "words"),
+    [
+        ({"owner": "park"}, "attrs.owner", "`park`"),
+        ({"households": "many"}, "attrs.households", "expected integer"),
+        (
+            {"colour": "red"},
+            "attrs.colour",
+            "unknown attribute (got `red`); allowed: households, owner",
+        ),
+    ],
+)
+def test_attrs_are_checked_by_the_pack(tmp_path: Path, attrs: dict, field: str, words: str) -> None:
+    pack = ecorules.load_pack(write_pack(tmp_path, ATTRS))
+    fact = {"source": "provincial", "category": "general", "attrs": attrs}
+    with pytest.raises(ecorules.FactError) as caught:
+        pack.evaluate(fact, "2024-10-15")
+    assert caught.value.field == field
+    assert words in str(caught.value)
+
+
+def test_attr_condition_selects_rules(tmp_path: Path) -> None:
+    pack = ecorules.load_pack(write_pack(tmp_path, ATTRS))
+    base = {"source": "provincial", "category": "general", "events": {"transferred": "2024-09-27"}}
+    township = pack.evaluate(
+        {**base, "attrs": {"owner": "township", "households": 3}}, "2024-10-15"
+    )
+    department = pack.evaluate({**base, "attrs": {"owner": "department"}}, "2024-10-15")
+    assert township.matched_rules == ("plan",)
+    assert department.matched_rules == ()

@@ -59,8 +59,9 @@ def test_every_inventory_row_is_accounted_for(name: str) -> None:
     rows = set(re.findall(r"^\| ([A-Z]{2,3}-\d+) \|", inventory.read_text("utf-8"), re.M))
     assert rows, "no rows found in the inventory"
     model = pack.model
-    covered = {row for item in [*model.rules, *model.closure_chains, *model.recurring]
-               for row in item.rows}
+    covered = {
+        row for item in [*model.rules, *model.closure_chains, *model.recurring] for row in item.rows
+    }
     listed = {row for item in model.not_encoded for row in item.rows}
     assumed = {row for item in model.assumptions for row in item.rows}
     assert sorted(rows - covered - listed - assumed) == []
@@ -92,8 +93,9 @@ def test_pack_file_points_editors_at_the_schema(name: str) -> None:
 
 
 def test_committed_schema_is_current() -> None:
-    committed = json.loads((Path(pack_dir(PACK_NAMES[0])).parent / "pack.schema.json")
-                           .read_text("utf-8"))
+    committed = json.loads(
+        (Path(pack_dir(PACK_NAMES[0])).parent / "pack.schema.json").read_text("utf-8")
+    )
     assert committed == ecorules.pack_json_schema(), (
         "policies/pack.schema.json is stale: review the change, then run "
         "`ecorules schema > policies/pack.schema.json`"

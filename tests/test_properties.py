@@ -13,11 +13,10 @@ import ecorules
 from ecorules._model import TIER_RANK
 
 from .conftest import PACK_NAMES
-from .strategies import facts, facts_as_of
+from .strategies import facts_as_of
 
 PACKS = {name: ecorules.load_pack(name) for name in PACK_NAMES}
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def working_day_windows(pack: ecorules.Pack) -> dict[str, str]:
@@ -26,8 +25,10 @@ def working_day_windows(pack: ecorules.Pack) -> dict[str, str]:
         ob.id: ob.trigger.event
         for rule in pack.model.rules
         for ob in rule.obligations
-        if ob.window is not None and ob.window.working_days is not None
-        and ob.trigger is not None and ob.trigger.event is not None
+        if ob.window is not None
+        and ob.window.working_days is not None
+        and ob.trigger is not None
+        and ob.trigger.event is not None
     }
 
 
@@ -125,8 +126,9 @@ def test_recording_a_completion_never_adds_an_overdue_action(name: str) -> None:
     def check(case: tuple[dict, date], pick: int) -> None:
         fact, as_of = case
         before = pack.evaluate(fact, as_of)
-        open_ = [a for a in before.actions
-                 if a.id in completes and a.status in ("pending", "overdue")]
+        open_ = [
+            a for a in before.actions if a.id in completes and a.status in ("pending", "overdue")
+        ]
         if not open_:
             return
         action = open_[pick % len(open_)]

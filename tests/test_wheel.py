@@ -27,7 +27,9 @@ def test_installed_wheel_loads_bundled_pack(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)],
-        cwd=REPO, check=True, capture_output=True,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
     )
     (wheel,) = dist.glob("ecorules-*.whl")
     env_dir = tmp_path / "venv"
@@ -35,7 +37,8 @@ def test_installed_wheel_loads_bundled_pack(tmp_path: Path) -> None:
     python = env_dir / "bin" / "python"
     subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     script = (
         "import ecorules, json;"
@@ -46,7 +49,11 @@ def test_installed_wheel_loads_bundled_pack(tmp_path: Path) -> None:
         " 'due': d.action('b_submit_township_plan').due.isoformat()}))"
     )
     run = subprocess.run(
-        [str(python), "-c", script], cwd=tmp_path, check=True, capture_output=True, text=True,
+        [str(python), "-c", script],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
         env={"PYTHONPATH": sysconfig.get_paths()["purelib"], "PATH": "/usr/bin:/bin"},
     )
     out = json.loads(run.stdout)

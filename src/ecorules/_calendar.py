@@ -57,9 +57,11 @@ def official_horizon_year() -> int:
     try:
         from holidays.countries.china import ChinaStaticHolidays
 
-        return max(ChinaStaticHolidays.special_public_holidays)
+        return int(max(ChinaStaticHolidays.special_public_holidays))
     except (ImportError, AttributeError, ValueError):  # pragma: no cover - older holidays
-        workdays = holidays.China(years=range(FIRST_YEAR, LAST_YEAR + 1)).weekend_workdays
+        workdays = holidays.country_holidays(
+            "CN", years=range(FIRST_YEAR, LAST_YEAR + 1)
+        ).weekend_workdays
         return max(d.year for d in workdays)
 
 
@@ -168,7 +170,7 @@ def build_calendar(
         cached = _cache.get(key)
         if cached is not None:
             return cached
-        china = holidays.China(years=range(FIRST_YEAR, LAST_YEAR + 1))
+        china = holidays.country_holidays("CN", years=range(FIRST_YEAR, LAST_YEAR + 1))
         noticed_years = {n.year for n in notice_list}
         rest = {d for d in china if d.year not in noticed_years}
         make_up = {d for d in china.weekend_workdays if d.year not in noticed_years}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._decision import Decision
-from ._errors import EcorulesError, FactError, FactProblem, PackError
+from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
 from ._model import TIER_NAMES, pack_json_schema
 from ._pack import Pack, bundled_names, load_pack
 from ._yamlsrc import YamlProblem, load_file, load_text
@@ -99,7 +99,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     names = args.packs or bundled_names()
-    diagnostics = []
+    diagnostics: list[Diagnostic] = []
     for name in names:
         try:
             load_pack(name)
@@ -158,15 +158,17 @@ def render_table(pack: Pack, decision: Decision, out: TextIO) -> None:
         out.write("状态: 已销号\n" if decision.closed else "状态: 未销号\n")
     rows = [("截止日期", "状态", "事项", "责任主体", "层级", "依据")]
     for a in decision.actions:
-        rows.append((
-            a.due.isoformat() if a.due else "—",
-            STATUS_NAMES[a.status],
-            a.title,
-            _role_name(pack, a.actor)
-            + (f" → {_role_name(pack, a.recipient)}" if a.recipient else ""),
-            TIER_NAMES[a.tier],
-            a.basis,
-        ))
+        rows.append(
+            (
+                a.due.isoformat() if a.due else "—",
+                STATUS_NAMES[a.status],
+                a.title,
+                _role_name(pack, a.actor)
+                + (f" → {_role_name(pack, a.recipient)}" if a.recipient else ""),
+                TIER_NAMES[a.tier],
+                a.basis,
+            )
+        )
     widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
     for index, row in enumerate(rows):
         out.write("  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")

@@ -15,13 +15,11 @@ closure over the normalised fact.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
-
-if TYPE_CHECKING:
-    from ._fact import FactView
 
 CONDITION_KEYS = (
     "all",
@@ -184,7 +182,26 @@ def specialise(cond: Condition | None, key: StaticKey) -> Residual:
     return cond
 
 
-Predicate = Callable[["FactView"], bool]
+class FactLike(Protocol):
+    """What a predicate reads: a Fact, or a view of one with later events cut away."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def category(self) -> str | None: ...
+    @property
+    def sector(self) -> str | None: ...
+    @property
+    def flags(self) -> frozenset[str]: ...
+    @property
+    def events(self) -> Mapping[str, date]: ...
+    @property
+    def attrs(self) -> Mapping[str, object]: ...
+
+
+Predicate = Callable[[FactLike], bool]
 
 
 def compile_predicate(cond: Condition) -> Predicate:

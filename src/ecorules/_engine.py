@@ -18,9 +18,10 @@ from typing import Any
 from . import _conditions as C
 from . import _model as M
 from ._calendar import Occurrences, WorkingCalendar, add_months, occurrences
-from ._decision import Action, ChainStepState, Decision, Notice
+from ._decision import Action, ActionKind, ChainStepState, Decision, Notice, Status
 from ._errors import FactError, FactProblem
 from ._fact import Fact, FactView, parse_fact
+from ._model import Provenance, Tier
 
 FACT_DATES_FROM = date(2000, 1, 1)
 FACT_DATES_UNTIL = date(2050, 12, 31)
@@ -51,18 +52,20 @@ def compile_window(window: M.Window, calendar: WorkingCalendar) -> WindowFn:
 class CObligation:
     id: str
     title: str
-    kind: str
+    kind: ActionKind
     rule: str
     actor: str
-    tier: str
+    tier: Tier
     recipient: str | None
     basis: str
-    provenance: str
-    trigger_event: str | None
+    provenance: Provenance
+    trigger_event: str
+    """The event starting its clock; empty when none (no event id is empty)."""
     trigger_overdue: str | None
     has_trigger: bool
     window: WindowFn | None
-    done_when: str | None
+    done_when: str
+    """The event completing it; empty when none."""
     waiting: Action = field(init=False, repr=False, compare=False)
     """Its action before its trigger: scheduled, or pending when it has no trigger."""
     open_ended: Action = field(init=False, repr=False, compare=False)
@@ -74,21 +77,21 @@ class CObligation:
         )
         object.__setattr__(self, "open_ended", self.action(None, "pending", None))
 
-    def action(self, due: date | None, status: str, done_on: date | None) -> Action:
+    def action(self, due: date | None, status: Status, done_on: date | None) -> Action:
         return Action(
             self.id,
             self.title,
             self.kind,
             self.rule,
             self.actor,
-            self.tier,  # type: ignore[arg-type]
+            self.tier,
             self.recipient,
             due,
             status,
             self.basis,
             done_on,
             self.provenance,
-        )  # type: ignore[arg-type]
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +99,7 @@ class CRule:
     id: str
     overridden_by: frozenset[str]
     responsible: str | None
-    responsible_tier: str | None
+    responsible_tier: Tier | None
     obligations: tuple[CObligation, ...]
 
 
@@ -105,28 +108,28 @@ class CStep:
     id: str
     title: str
     actor: str
-    tier: str
+    tier: Tier
     recipient: str | None
     basis: str
     done_when: str
-    provenance: str
+    provenance: Provenance
     rule: str
 
-    def action(self, status: str) -> Action:
+    def action(self, status: Status) -> Action:
         return Action(
             self.id,
             self.title,
             "closure_step",
             self.rule,
             self.actor,
-            self.tier,  # type: ignore[arg-type]
+            self.tier,
             self.recipient,
             None,
             status,
             self.basis,
             None,
             self.provenance,
-        )  # type: ignore[arg-type]
+        )
 
     def state(self, done_on: date | None) -> ChainStepState:
         return ChainStepState(
@@ -134,7 +137,7 @@ class CStep:
             self.title,
             self.actor,
             self.tier,
-            self.recipient,  # type: ignore[arg-type]
+            self.recipient,
             self.basis,
             done_on is not None,
             done_on,
@@ -154,10 +157,10 @@ class CDuty:
     id: str
     title: str
     actor: str
-    tier: str
+    tier: Tier
     recipient: str | None
     basis: str
-    provenance: str
+    provenance: Provenance
     occurrences: Occurrences
 
     def action(self, due: date | None) -> Action:
@@ -167,14 +170,14 @@ class CDuty:
             "recurring",
             self.id,
             self.actor,
-            self.tier,  # type: ignore[arg-type]
+            self.tier,
             self.recipient,
             due,
             "scheduled",
             self.basis,
             None,
             self.provenance,
-        )  # type: ignore[arg-type]
+        )
 
 
 class Prebuilt:
@@ -256,7 +259,7 @@ class CompiledPack:
         self.valid_from = meta.valid_from
         self.valid_until = meta.valid_until
         self.succeeded_by = meta.succeeded_by
-        self.provenance = "reported" if meta.document_kind == "report" else "provision"
+        self.provenance: Provenance = "reported" if meta.document_kind == "report" else "provision"
         vocab = pack.vocabulary
         self.kinds = {k.id: frozenset(k.requires) for k in vocab.kinds}
         self.sources = frozenset(t.id for t in vocab.sources)
@@ -283,11 +286,11 @@ class CompiledPack:
                     recipient=ob.recipient,
                     basis=ob.basis or rule.basis,
                     provenance=rule.provenance,
-                    trigger_event=ob.trigger.event if ob.trigger else None,
+                    trigger_event=(ob.trigger.event or "") if ob.trigger else "",
                     trigger_overdue=ob.trigger.overdue if ob.trigger else None,
                     has_trigger=ob.trigger is not None,
                     window=compile_window(ob.window, calendar) if ob.window else None,
-                    done_when=ob.done_when,
+                    done_when=ob.done_when or "",
                 )
                 for ob in rule.obligations
             )
@@ -369,8 +372,8 @@ class CompiledPack:
                 out.append((compiled, None if residual is True else C.compile_predicate(residual)))
             return tuple(out)
 
-        plan_rules = guard(rules)  # type: ignore[arg-type]
-        plan_chains = guard(chains)  # type: ignore[arg-type]
+        plan_rules = guard(rules)
+        plan_chains = guard(chains)
         rule_ids = {r.id for r, _ in plan_rules}
         rules_override = any(r.overridden_by & rule_ids for r, _ in plan_rules)
         chain_ids = {c.id for c, _ in plan_chains}
@@ -391,7 +394,7 @@ class CompiledPack:
         return Plan(
             rules=plan_rules,
             chains=plan_chains,
-            duties=guard(duties),  # type: ignore[arg-type]
+            duties=guard(duties),
             obligation_order=obligations,
             rules_override=rules_override,
             chains_override=any(c.overridden_by & chain_ids for c, _ in plan_chains),
@@ -416,17 +419,15 @@ class CompiledPack:
         for rule_id, ob in plan.obligation_order or ():
             if rule_id not in matched:
                 continue
+            triggered_on: date | None
             if ob.trigger_overdue is not None:
-                target = outcome.get(ob.trigger_overdue)
-                if target is None or target[0] is None:
+                target_due, target_done = outcome.get(ob.trigger_overdue, (None, None))
+                if target_due is None or (target_done or as_of) <= target_due:
                     continue
-                target_due, target_done = target
-                if (target_done or as_of) <= target_due:
-                    continue
-                triggered_on: date | None = target_due + timedelta(days=1)
+                triggered_on = target_due + timedelta(days=1)
             else:
-                triggered_on = events.get(ob.trigger_event)  # type: ignore[arg-type]
-            done_on = events.get(ob.done_when)  # type: ignore[arg-type]
+                triggered_on = events.get(ob.trigger_event)
+            done_on = events.get(ob.done_when)
             if triggered_on is None or ob.window is None:
                 outcome[ob.id] = (None, done_on)
                 actions.append(_untimed(ob, triggered_on, done_on))
@@ -434,13 +435,8 @@ class CompiledPack:
             due, on_calendar = ob.window(triggered_on)
             if on_calendar and due > horizon:
                 beyond_horizon = True
-            status = (
-                ("overdue" if as_of > due else "pending")
-                if done_on is None
-                else ("done" if done_on <= due else "done_late")
-            )
             outcome[ob.id] = (due, done_on)
-            actions.append(ob.action(due, status, done_on))
+            actions.append(_timed(ob, due, done_on, as_of))
         return beyond_horizon
 
     # -- intake ---------------------------------------------------------------------------
@@ -491,19 +487,21 @@ class CompiledPack:
                         f"dates must fall in {FACT_DATES_FROM.year}–{FACT_DATES_UNTIL.year}",
                     )
                 )
-        for name, value in fact.attrs.items():
+        for name, attr_value in fact.attrs.items():
             spec = self.attrs.get(name)
             if spec is None:
                 problems.append(
                     FactProblem(
-                        f"attrs.{name}", value, "unknown attribute", tuple(sorted(self.attrs))
+                        f"attrs.{name}", attr_value, "unknown attribute", tuple(sorted(self.attrs))
                     )
                 )
-            elif not _attr_type_ok(spec, value):
-                problems.append(FactProblem(f"attrs.{name}", value, f"expected {spec.type}"))
-            elif spec.values is not None and value not in spec.values:
+            elif not _attr_type_ok(spec, attr_value):
+                problems.append(FactProblem(f"attrs.{name}", attr_value, f"expected {spec.type}"))
+            elif spec.values is not None and attr_value not in spec.values:
                 problems.append(
-                    FactProblem(f"attrs.{name}", value, "not an allowed value", tuple(spec.values))
+                    FactProblem(
+                        f"attrs.{name}", attr_value, "not an allowed value", tuple(spec.values)
+                    )
                 )
         if problems:
             raise FactError(problems, fact.id)
@@ -564,20 +562,15 @@ class CompiledPack:
         if plan.obligation_order is None:
             for rule in matched_rules:
                 for ob in rule.obligations:
-                    done_on = events.get(ob.done_when)  # type: ignore[arg-type]
-                    triggered_on = events.get(ob.trigger_event)  # type: ignore[arg-type]
+                    done_on = events.get(ob.done_when)
+                    triggered_on = events.get(ob.trigger_event)
                     if triggered_on is None or ob.window is None:
                         actions.append(_untimed(ob, triggered_on, done_on))
                         continue
                     due, on_calendar = ob.window(triggered_on)
                     if on_calendar and due > horizon:
                         beyond_horizon = True
-                    status = (
-                        ("overdue" if as_of > due else "pending")
-                        if done_on is None
-                        else ("done" if done_on <= due else "done_late")
-                    )
-                    actions.append(ob.action(due, status, done_on))
+                    actions.append(_timed(ob, due, done_on, as_of))
         else:
             beyond_horizon = self._escalating(plan, set(matched_ids), events, as_of, actions)
 
@@ -611,6 +604,14 @@ class CompiledPack:
                 else:
                     steps.append(step.state(done_on))
             closed = steps[-1].done
+            if closed and next_step is not None:
+                warnings.append(
+                    Notice(
+                        code="closed_with_open_steps",
+                        message=f"`{chain.steps[-1].done_when}` is recorded but earlier steps of "
+                        f"`{chain.id}` are not, first `{next_step.id}`",
+                    )
+                )
             if next_step is not None and not closed:
                 actions.append(prebuilt.step_next[(next_step.id, started)])
 
@@ -656,6 +657,13 @@ class CompiledPack:
         )
 
 
+def _timed(ob: CObligation, due: date, done_on: date | None, as_of: date) -> Action:
+    """An obligation with a due date: overdue from the day after it, unless done."""
+    if done_on is None:
+        return ob.action(due, "overdue" if as_of > due else "pending", None)
+    return ob.action(due, "done" if done_on <= due else "done_late", done_on)
+
+
 def _untimed(ob: CObligation, triggered_on: date | None, done_on: date | None) -> Action:
     """An obligation without a due date: done, waiting for its trigger, or open."""
     if done_on is not None:
@@ -675,6 +683,4 @@ def _attr_type_ok(spec: M.AttrSpec, value: object) -> bool:
         return isinstance(value, bool)
     if spec.type == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
-    if spec.type == "date":
-        return isinstance(value, date)
     return isinstance(value, str)

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -81,10 +82,13 @@ class FactProblem:
     field: str
     value: object
     message: str
-    allowed: tuple[str, ...] = field(default=())
+    allowed: tuple[str, ...] = dataclass_field(default=())
 
     def __str__(self) -> str:
         text = f"`{self.field}`: {self.message}"
+        if self.value is not None:
+            shown = self.value if isinstance(self.value, str) else repr(self.value)
+            text += f" (got `{shown[:80]}`)"
         if self.allowed:
             text += "; allowed: " + ", ".join(self.allowed)
         return text

@@ -69,11 +69,11 @@ def _yaml_path(data: Any, loc: tuple[int | str, ...]) -> tuple[PathKey, bool]:
     Returns the YAML path and whether its last element is a mapping key that exists.
     """
     path: list[str | int] = []
-    node = data
+    node: Any = data
     for part in loc:
-        if (isinstance(node, dict) and part in node) or (
-            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        ):
+        in_mapping = isinstance(node, dict) and part in node
+        in_sequence = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_mapping or in_sequence:
             path.append(part)
             node = node[part]
     return tuple(path), True

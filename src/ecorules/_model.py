@@ -94,7 +94,7 @@ class KindSpec(Term):
 
 
 class AttrSpec(Term):
-    type: Literal["string", "integer", "boolean", "date"] = "string"
+    type: Literal["string", "integer", "boolean"] = "string"
     values: list[str] | None = Field(default=None, description="allowed values (strings only)")
 
 

@@ -15,12 +15,13 @@ from typing import Any
 
 import yaml
 
-from ._errors import Diagnostic
+from ._errors import Diagnostic, Severity
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
 
-PathKey = tuple[str | int, ...]
+PathKey = tuple[Any, ...]
+"""A path into a document: mapping keys (any YAML scalar) and sequence indices."""
 
 
 @dataclass
@@ -52,7 +53,7 @@ class Located:
         *,
         key: bool = False,
         help: str | None = None,
-        severity: str = "error",
+        severity: Severity = "error",
     ) -> Diagnostic:
         line, col = self.position(path, key=key)
         return Diagnostic(
@@ -63,7 +64,7 @@ class Located:
             col=col,
             help=help,
             severity=severity,
-        )  # type: ignore[arg-type]
+        )
 
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -107,7 +108,7 @@ class _Walker:
             self.loader.flatten_mapping(node)
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.loader.construct_object(key_node, deep=True)
+                key: Any = self.loader.construct_object(key_node, deep=True)
                 if not isinstance(key, Hashable) or isinstance(key, (list, dict)):
                     raise self.fail(key_node, "yaml_syntax", "a mapping key must be a scalar")
                 if key in result:
