@@ -213,9 +213,62 @@ def test_errors_are_sorted_and_printed_as_file_line_col(tmp_path: Path) -> None:
 
 
 def test_bundled_pack_copy_loads_from_a_path(tmp_path: Path) -> None:
-    copy = tmp_path / "shidian_copy"
+    copy = tmp_path / "shidian"
     shutil.copytree(pack_dir("shidian"), copy)
     assert ecorules.load_pack(copy).name == "shidian"
+
+
+def test_pack_id_must_match_its_directory(tmp_path: Path) -> None:
+    assert diagnostics(write_pack(tmp_path, MINIMAL, "other")) == [
+        "2:5: pack_id_mismatch: the pack id `tiny` differs from its directory `other`"
+    ]
+
+
+def test_recurrence_that_never_occurs(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        "recurring:\n"
+        "  - {id: feb30, title: 二月三十日, basis: 四(二), quote: 10个工作日内报送,"
+        " actor: county_gov, rrule: FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30}\n"
+    )
+    assert diagnostics(write_pack(tmp_path, text)) == [
+        "32:88: invalid_rrule: `FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30` never occurs in the "
+        "calendar's span"
+    ]
+
+
+def test_overlong_text_is_an_invalid_value(tmp_path: Path) -> None:
+    text = MINIMAL.replace("basis: 二(一)", "basis: " + "一" * 41)
+    (message,) = diagnostics(write_pack(tmp_path, text))
+    assert message.startswith("22:12: invalid_value: string should have at most 40 characters")
+
+
+def test_window_lengths_are_bounded(tmp_path: Path) -> None:
+    text = MINIMAL.replace("{working_days: 10}", "{days: 3000}")
+    (message,) = diagnostics(write_pack(tmp_path, text))
+    assert message.startswith("29:24: invalid_value: input should be less than or equal to 1830")
+
+
+@pytest.mark.parametrize(
+    ("test", "expected"),
+    [
+        (
+            "{id: owner, equals: park}",
+            "24:38: undeclared_attr_value: `park` is not a declared value of attr `owner`",
+        ),
+        (
+            "{id: households, equals: '3'}",
+            "24:43: attr_type_mismatch: `3` is not of type integer, the type of attr `households`",
+        ),
+        (
+            "{id: owner, in: [township, towship]}",
+            "24:45: undeclared_attr_value: `towship` is not a declared value of attr `owner` "
+            "(did you mean `township`?)",
+        ),
+    ],
+)
+def test_attr_tests_match_the_declared_attr(tmp_path: Path, test: str, expected: str) -> None:
+    text = ATTRS.replace("when: {attr: {id: owner, equals: township}}", f"when: {{attr: {test}}}")
+    assert diagnostics(write_pack(tmp_path, text)) == [expected]
 
 
 ATTRS = MINIMAL.replace(
@@ -260,3 +313,45 @@ def test_attr_condition_selects_rules(tmp_path: Path) -> None:
     department = pack.evaluate({**base, "attrs": {"owner": "department"}}, "2024-10-15")
     assert township.matched_rules == ("plan",)
     assert department.matched_rules == ()
+
+
+def test_two_responsible_roles_without_precedence_warn(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        "  - {id: county_gov, name: 县人民政府, tier: county}\n",
+        "  - {id: county_gov, name: 县人民政府, tier: county}\n"
+        "  - {id: township_gov, name: 乡镇人民政府, tier: township}\n",
+    ).replace("    kind: deadline\n", "    kind: deadline\n    responsible: county_gov\n") + (
+        "  - {id: owner, kind: routing, title: 属地, basis: 二(一), quote: 10个工作日内报送,"
+        " responsible: township_gov}\n"
+    )
+    pack = ecorules.load_pack(write_pack(tmp_path, text))
+    decision = pack.evaluate({"source": "provincial", "category": "general"}, "2024-10-15")
+    assert decision.responsible == "county_gov"
+    assert decision.warning_codes == ("ambiguous_responsible",)
+    with_precedence = text.replace(
+        "responsible: township_gov}", "responsible: township_gov, overrides: [plan]}"
+    )
+    (tmp_path / "tiny" / "pack.yaml").write_text(with_precedence, encoding="utf-8")
+    decision = ecorules.load_pack(tmp_path / "tiny").evaluate(
+        {"source": "provincial", "category": "general"}, "2024-10-15"
+    )
+    assert (decision.responsible, decision.warning_codes) == ("township_gov", ())
+
+
+def test_malformed_case_file_is_reported_with_position(tmp_path: Path) -> None:
+    from ecorules._cases import load_cases
+
+    directory = write_pack(tmp_path, MINIMAL)
+    (directory / "cases").mkdir()
+    (directory / "cases" / "bad.yaml").write_text(
+        "cases:\n  - note: asserts nothing\n    as_of: 2024-10-15\n    fact: {}\n    want: {}\n"
+        "  - note: typo\n    as_of: 2024-10-15\n    fact: {}\n    wnat: {closed: true}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PackError) as caught:
+        load_cases(directory)
+    assert [str(d).split(": ", 1)[1] for d in caught.value.diagnostics] == [
+        "invalid_value: `want` asserts nothing at `cases.0.want`",
+        "unknown_key: unknown key `wnat` (did you mean `want`?)",
+    ]
+    assert [(d.line, d.col) for d in caught.value.diagnostics] == [(5, 11), (9, 5)]

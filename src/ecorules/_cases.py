@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ._decision import Decision
 from ._errors import Diagnostic, FactError, PackError
+from ._loader import shape_diagnostics
 from ._model import Tier
 from ._yamlsrc import YamlProblem, load_file
 
@@ -111,6 +112,11 @@ class CaseResult:
         return not self.mismatches
 
 
+_CASE_FIELD_NAMES = {
+    name for model in (CaseFile, Case, Want, WantAction, WantError) for name in model.model_fields
+}
+
+
 def load_cases(pack_dir: Path) -> list[LoadedCase]:
     """Every case of a pack, in file and document order; PackError for malformed files."""
     out: list[LoadedCase] = []
@@ -124,18 +130,7 @@ def load_cases(pack_dir: Path) -> list[LoadedCase]:
             problems.append(exc.diagnostic)
             continue
         except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                loc = tuple(p for p in err["loc"])
-                line, col = located.position(loc)
-                problems.append(
-                    Diagnostic(
-                        "invalid_case",
-                        f"{err['msg']} at `{'.'.join(map(str, loc))}`",
-                        display,
-                        line,
-                        col,
-                    )
-                )
+            problems.extend(shape_diagnostics(located, exc, frozenset(_CASE_FIELD_NAMES)))
             continue
         for i, case in enumerate(parsed.cases):
             line, _ = located.position(("cases", i))

@@ -82,8 +82,8 @@ class EventPresent(_Node):
 
 class AttrTest(_Node):
     id: str
-    equals: str | int | bool | None = None
-    in_: list[str | int] | None = Field(default=None, alias="in")
+    equals: bool | int | str | None = None
+    in_: list[bool | int | str] | None = Field(default=None, alias="in")
     present: bool | None = None
 
     @model_validator(mode="after")
@@ -142,8 +142,11 @@ _MODEL_TAGS: dict[type, str] = {
 for _model in (AllOf, AnyOf, Not):
     _model.model_rebuild()
 
-StaticKey = tuple[str, str | None, str | None]
-"""(kind, source, category): what every fact states and plans are indexed by."""
+StaticKey = tuple[str, str | None, str | None, bool]
+"""(kind, source, category, whether any flag is set): what plans are indexed by.
+
+Most facts carry no flags, and many rules are flag-triggered transfers: knowing ahead that
+no flag is set decides those rules at load time instead of per fact."""
 
 Residual = Condition | bool
 
@@ -179,6 +182,8 @@ def specialise(cond: Condition | None, key: StaticKey) -> Residual:
         return key[1] in _names(cond.source)
     if isinstance(cond, CategoryIs):
         return key[2] in _names(cond.category)
+    if isinstance(cond, FlagSet) and not key[3]:
+        return False
     return cond
 
 
@@ -206,12 +211,14 @@ Predicate = Callable[[FactLike], bool]
 
 def compile_predicate(cond: Condition) -> Predicate:
     """A closure testing ``cond`` on a normalised fact (events already cut at as_of)."""
-    if isinstance(cond, AllOf):
-        subs = tuple(compile_predicate(c) for c in cond.all)
-        return lambda f: all(p(f) for p in subs)
-    if isinstance(cond, AnyOf):
-        subs = tuple(compile_predicate(c) for c in cond.any)
-        return lambda f: any(p(f) for p in subs)
+    if isinstance(cond, AnyOf) and all(isinstance(c, FlagSet) for c in cond.any):
+        any_of = frozenset(c.flag for c in cond.any)  # type: ignore[union-attr]
+        return lambda f: not any_of.isdisjoint(f.flags)
+    if isinstance(cond, AllOf | AnyOf):
+        subs = tuple(
+            compile_predicate(c) for c in (cond.all if isinstance(cond, AllOf) else cond.any)
+        )
+        return _all_of(subs) if isinstance(cond, AllOf) else _any_of(subs)
     if isinstance(cond, Not):
         inner = compile_predicate(cond.not_)
         return lambda f: not inner(f)
@@ -236,6 +243,35 @@ def compile_predicate(cond: Condition) -> Predicate:
     if isinstance(cond, AttrIs):
         return _attr_predicate(cond.attr)
     raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover - the model forbids it
+
+
+def _all_of(subs: tuple[Predicate, ...]) -> Predicate:
+    # Two-part conjunctions are the common case; a plain closure beats a generator.
+    if len(subs) == 2:
+        first, second = subs
+        return lambda f: first(f) and second(f)
+
+    def every(f: FactLike) -> bool:
+        for p in subs:  # noqa: SIM110 - a loop, not a generator: this runs per fact
+            if not p(f):
+                return False
+        return True
+
+    return every
+
+
+def _any_of(subs: tuple[Predicate, ...]) -> Predicate:
+    if len(subs) == 2:
+        first, second = subs
+        return lambda f: first(f) or second(f)
+
+    def some(f: FactLike) -> bool:
+        for p in subs:  # noqa: SIM110 - a loop, not a generator: this runs per fact
+            if p(f):
+                return True
+        return False
+
+    return some
 
 
 def _attr_predicate(test: AttrTest) -> Predicate:
@@ -281,6 +317,23 @@ def _references(
         yield ("event", cond.event, (*path, "event"))
     elif isinstance(cond, AttrIs):
         yield ("attr", cond.attr.id, (*path, "attr", "id"))
+
+
+def attr_tests(cond: Condition | None) -> Iterator[tuple[AttrTest, tuple[str | int, ...]]]:
+    """Every attr test in a condition, with its path (ending at `attr`)."""
+    if cond is None:
+        return
+    stack: list[tuple[Condition, tuple[str | int, ...]]] = [(cond, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, AllOf):
+            stack.extend((sub, (*path, "all", i)) for i, sub in enumerate(node.all))
+        elif isinstance(node, AnyOf):
+            stack.extend((sub, (*path, "any", i)) for i, sub in enumerate(node.any))
+        elif isinstance(node, Not):
+            stack.append((node.not_, (*path, "not")))
+        elif isinstance(node, AttrIs):
+            yield node.attr, (*path, "attr")
 
 
 def describe(cond: Condition | None) -> str:

@@ -352,7 +352,7 @@ class CompiledPack:
         self.plans: dict[C.StaticKey, Plan] = {}
         sources: list[str | None] = [None, *sorted(self.sources)]
         categories: list[str | None] = [None, *sorted(self.categories)]
-        for key in itertools.product(sorted(self.kinds), sources, categories):
+        for key in itertools.product(sorted(self.kinds), sources, categories, (False, True)):
             self.plans[key] = self._plan(key, rules, chains, duties, order)
 
     @staticmethod
@@ -536,7 +536,7 @@ class CompiledPack:
                     + ", ".join(future),
                 )
             )
-        plan = self.plans[(fact.kind, fact.source, fact.category)]
+        plan = self.plans[(fact.kind, fact.source, fact.category, bool(fact.flags))]
 
         # Rules, with declared precedence (specific over general) applied.
         if plan.static_rule_ids is not None:
@@ -550,10 +550,21 @@ class CompiledPack:
             matched_ids = [r.id for r in matched_rules]
 
         responsible = responsible_tier = None
+        deciding: list[str] = []
         for rule in matched_rules:
             if rule.responsible is not None:
-                responsible, responsible_tier = rule.responsible, rule.responsible_tier
-                break
+                if responsible is None:
+                    responsible, responsible_tier = rule.responsible, rule.responsible_tier
+                elif rule.responsible != responsible:
+                    deciding.append(rule.id)
+        if deciding:
+            warnings.append(
+                Notice(
+                    code="ambiguous_responsible",
+                    message="rules name different responsible roles with no precedence between "
+                    f"them: {', '.join(deciding)} differ from the first; `{responsible}` was used",
+                )
+            )
 
         prebuilt = self.prebuilt
         horizon = self.calendar.horizon

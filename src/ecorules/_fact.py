@@ -54,7 +54,7 @@ def to_china_date(value: object) -> date:
 
 
 ChinaDate = Annotated[date, BeforeValidator(to_china_date)]
-AttrValue = str | int | bool | ChinaDate
+AttrValue = bool | int | str
 
 
 class Fact(BaseModel):

@@ -63,11 +63,8 @@ def _types_in(annotation: Any) -> Iterator[Any]:
 _FIELD_NAMES = _all_field_names()
 
 
-def _yaml_path(data: Any, loc: tuple[int | str, ...]) -> tuple[PathKey, bool]:
-    """Follow a pydantic error location through the data, skipping union tags.
-
-    Returns the YAML path and whether its last element is a mapping key that exists.
-    """
+def _yaml_path(data: Any, loc: tuple[int | str, ...]) -> PathKey:
+    """Follow a pydantic error location through the data, skipping union tags."""
     path: list[str | int] = []
     node: Any = data
     for part in loc:
@@ -76,24 +73,43 @@ def _yaml_path(data: Any, loc: tuple[int | str, ...]) -> tuple[PathKey, bool]:
         if in_mapping or in_sequence:
             path.append(part)
             node = node[part]
-    return tuple(path), True
+    return tuple(path)
 
 
-def _shape_diagnostics(located: Located, exc: ValidationError) -> list[Diagnostic]:
+_INVALID_VALUE = frozenset(
+    {
+        "value_error",
+        "literal_error",
+        "string_pattern_mismatch",
+        "too_short",
+        "too_long",
+        "string_too_short",
+        "string_too_long",
+        "greater_than_equal",
+        "less_than_equal",
+        "greater_than",
+        "less_than",
+        "enum",
+        "date_from_datetime_inexact",
+    }
+)
+
+
+def shape_diagnostics(
+    located: Located, exc: ValidationError, field_names: frozenset[str] | None = None
+) -> list[Diagnostic]:
+    """Pydantic errors as positioned diagnostics in our wording (packs and case files)."""
     out = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
-        path, _ = _yaml_path(located.data, loc)
+        path = _yaml_path(located.data, loc)
         kind = err["type"]
         if kind == "extra_forbidden":
             name = str(loc[-1])
+            hint = did_you_mean(name, field_names if field_names is not None else _FIELD_NAMES)
             out.append(
                 located.diagnostic(
-                    path,
-                    "unknown_key",
-                    f"unknown key `{name}`",
-                    key=True,
-                    help=did_you_mean(name, _FIELD_NAMES),
+                    path, "unknown_key", f"unknown key `{name}`", key=True, help=hint
                 )
             )
             continue
@@ -101,28 +117,13 @@ def _shape_diagnostics(located: Located, exc: ValidationError) -> list[Diagnosti
             name = str(loc[-1])
             out.append(located.diagnostic(path, "missing_key", f"missing required key `{name}`"))
             continue
-        message = err["msg"]
-        if message.startswith("Value error, "):
-            message = message.removeprefix("Value error, ")
+        message = err["msg"].removeprefix("Value error, ")
         message = message[0].lower() + message[1:]
         where = ".".join(str(p) for p in path)
-        code = (
-            "invalid_value"
-            if kind
-            in (
-                "value_error",
-                "literal_error",
-                "string_pattern_mismatch",
-                "condition_shape",
-                "too_short",
-                "too_long",
-                "greater_than_equal",
-                "less_than_equal",
-            )
-            else "wrong_type"
-        )
         if kind == "condition_shape":
             code = "invalid_condition"
+        else:
+            code = "invalid_value" if kind in _INVALID_VALUE else "wrong_type"
         out.append(located.diagnostic(path, code, f"{message} at `{where}`" if where else message))
     return out
 
@@ -148,8 +149,16 @@ def read_pack(directory: Path, display_root: Path | None = None) -> tuple[M.Pack
     try:
         model = M.PackModel.model_validate(located.data)
     except ValidationError as exc:
-        raise PackError(_shape_diagnostics(located, exc)) from None
+        raise PackError(shape_diagnostics(located, exc)) from None
     problems = list(_reference_diagnostics(model, located, directory))
+    if model.id != directory.name:
+        problems.append(
+            located.diagnostic(
+                ("id",),
+                "pack_id_mismatch",
+                f"the pack id `{model.id}` differs from its directory `{directory.name}`",
+            )
+        )
     if problems:
         raise PackError(problems)
     return model, located
@@ -250,17 +259,57 @@ def _reference_diagnostics(
         yield from ref("role", duty.recipient, (*base, "recipient"))
         yield from _assumption_refs(duty.assumptions, base, ref)
         try:
-            occurrences(duty.rrule)
+            if not len(occurrences(duty.rrule)):
+                yield located.diagnostic(
+                    (*base, "rrule"),
+                    "invalid_rrule",
+                    f"`{duty.rrule}` never occurs in the calendar's span",
+                )
         except (ValueError, TypeError) as exc:
             yield located.diagnostic(
                 (*base, "rrule"), "invalid_rrule", f"`{duty.rrule}` is not a recurrence rule: {exc}"
             )
     yield from _escalation_cycles(pack, located)
+    yield from _attr_test_values(pack, located)
 
 
 def _condition_refs(cond: C.Condition | None, base: PathKey, ref: Any) -> Iterator[Diagnostic]:
     for field, name, path in C.references(cond):
         yield from ref(field, name, (*base, *path))
+
+
+def _attr_test_values(pack: M.PackModel, located: Located) -> Iterator[Diagnostic]:
+    """An attr test's values must be of the attr's type and among its declared values."""
+    specs = {a.id: a for a in pack.vocabulary.attrs}
+    python_type = {"string": str, "integer": int, "boolean": bool}
+    conditions = [(("rules", i, "when"), r.when) for i, r in enumerate(pack.rules)]
+    conditions += [
+        (("closure_chains", i, "when"), c.when) for i, c in enumerate(pack.closure_chains)
+    ]
+    conditions += [(("recurring", i, "when"), d.when) for i, d in enumerate(pack.recurring)]
+    for base, cond in conditions:
+        for test, path in C.attr_tests(cond):
+            spec = specs.get(test.id)
+            if spec is None:
+                continue
+            values = [test.equals] if test.equals is not None else list(test.in_ or [])
+            key = "equals" if test.equals is not None else "in"
+            for i, value in enumerate(values):
+                where = (*base, *path, key) if key == "equals" else (*base, *path, key, i)
+                wanted = python_type[spec.type]
+                if type(value) is not wanted:
+                    yield located.diagnostic(
+                        where,
+                        "attr_type_mismatch",
+                        f"`{value}` is not of type {spec.type}, the type of attr `{spec.id}`",
+                    )
+                elif spec.values is not None and value not in spec.values:
+                    yield located.diagnostic(
+                        where,
+                        "undeclared_attr_value",
+                        f"`{value}` is not a declared value of attr `{spec.id}`",
+                        help=did_you_mean(str(value), spec.values),
+                    )
 
 
 def _assumption_refs(ids: list[str], base: PathKey, ref: Any) -> Iterator[Diagnostic]:

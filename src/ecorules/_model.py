@@ -125,9 +125,10 @@ class Role(Strict):
 class Window(Strict):
     """How long after its trigger an obligation falls due (conventions 1–2)."""
 
-    working_days: int | None = Field(default=None, ge=1, le=366)
-    days: int | None = Field(default=None, ge=1, le=3660)
-    months: int | None = Field(default=None, ge=1, le=120)
+    # Bounded so that no due date from a fact date (≤ 2050) can leave the calendar (≤ 2060).
+    working_days: int | None = Field(default=None, ge=1, le=500)
+    days: int | None = Field(default=None, ge=1, le=1830)
+    months: int | None = Field(default=None, ge=1, le=60)
     roll: bool | None = Field(
         default=None, description="roll a calendar-period end past rest days (default: yes)"
     )
