@@ -194,9 +194,9 @@ def occurrences(rule: str) -> Occurrences:
 
 
 class Occurrences:
-    """A recurrence rule laid out as sorted ordinals over the calendar's span."""
+    """A recurrence rule laid out over the calendar's span, for O(1) "next on or after"."""
 
-    __slots__ = ("_ordinals", "rule")
+    __slots__ = ("_next_index", "_ordinals", "rule")
 
     def __init__(self, rule: str):
         from dateutil.rrule import rrulestr
@@ -211,23 +211,34 @@ class Occurrences:
                 for dt in recurrence.between(_datetime(SPAN_START), stop, inc=True)
             ),
         )
+        # For each day of the span, the index of the first occurrence on or after it.
+        next_index = array("i")
+        start = 0
+        for position, ordinal in enumerate(self._ordinals):
+            next_index.extend(array("i", [position]) * (ordinal - _BASE + 1 - start))
+            start = ordinal - _BASE + 1
+        next_index.extend(array("i", [len(self._ordinals)]) * (_END - _BASE + 1 - start))
+        self._next_index = next_index
 
     def dates(self) -> list[date]:
         return [date.fromordinal(o) for o in self._ordinals]
 
     def index_on_or_after(self, day: date) -> int:
         """Index of the first occurrence on or after ``day`` (len() when none)."""
+        i = day.toordinal() - _BASE
+        if 0 <= i < len(self._next_index):
+            return self._next_index[i]
         return bisect.bisect_left(self._ordinals, day.toordinal())
 
     def __len__(self) -> int:
         return len(self._ordinals)
 
     def next_on_or_after(self, day: date) -> date | None:
-        i = bisect.bisect_left(self._ordinals, day.toordinal())
+        i = self.index_on_or_after(day)
         return date.fromordinal(self._ordinals[i]) if i < len(self._ordinals) else None
 
     def previous_before(self, day: date) -> date | None:
-        i = bisect.bisect_left(self._ordinals, day.toordinal())
+        i = self.index_on_or_after(day)
         return date.fromordinal(self._ordinals[i - 1]) if i > 0 else None
 
 

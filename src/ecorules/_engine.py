@@ -10,9 +10,10 @@ so one compiled pack may serve any number of threads.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Any
 
 from . import _conditions as C
@@ -20,7 +21,7 @@ from . import _model as M
 from ._calendar import Occurrences, WorkingCalendar, add_months, occurrences
 from ._decision import Action, ActionKind, ChainStepState, Decision, Notice, Status
 from ._errors import FactError, FactProblem
-from ._fact import Fact, FactView, parse_fact
+from ._fact import Fact, FactView, read_fact
 from ._model import Provenance, Tier
 
 FACT_DATES_FROM = date(2000, 1, 1)
@@ -114,6 +115,13 @@ class CStep:
     done_when: str
     provenance: Provenance
     rule: str
+    open_state: ChainStepState = field(init=False, repr=False, compare=False)
+    as_next: tuple[Action, Action] = field(init=False, repr=False, compare=False)
+    """Its action as the next step: (chain not started: scheduled, started: pending)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "open_state", self.state(None))
+        object.__setattr__(self, "as_next", (self.action("scheduled"), self.action("pending")))
 
     def action(self, status: Status) -> Action:
         return Action(
@@ -150,6 +158,12 @@ class CChain:
     overridden_by: frozenset[str]
     starts_when: str
     steps: tuple[CStep, ...]
+    step_events: frozenset[str] = field(init=False, repr=False, compare=False)
+    all_open: tuple[ChainStepState, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "step_events", frozenset(s.done_when for s in self.steps))
+        object.__setattr__(self, "all_open", tuple(s.open_state for s in self.steps))
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +176,13 @@ class CDuty:
     basis: str
     provenance: Provenance
     occurrences: Occurrences
+    by_occurrence: tuple[Action, ...] = field(init=False, repr=False, compare=False)
+    """One action per occurrence, then one with no due date for "none left", so that the
+    index of the next occurrence always names an action."""
+
+    def __post_init__(self) -> None:
+        actions = (*(self.action(day) for day in self.occurrences.dates()), self.action(None))
+        object.__setattr__(self, "by_occurrence", actions)
 
     def action(self, due: date | None) -> Action:
         return Action(
@@ -180,25 +201,6 @@ class CDuty:
         )
 
 
-class Prebuilt:
-    """Immutable output objects that do not depend on a fact's dates, built once at load.
-
-    Decisions are frozen, so sharing these between decisions and threads is safe, and it
-    spares the hot path most of its allocations.
-    """
-
-    def __init__(self, steps: list[CStep], duties: list[CDuty]):
-        self.step_open = {st.id: st.state(None) for st in steps}
-        self.step_next = {
-            (st.id, started): st.action("pending" if started else "scheduled")
-            for st in steps
-            for started in (True, False)
-        }
-        self.occurrence_actions = {
-            duty.id: tuple(duty.action(day) for day in duty.occurrences.dates()) for duty in duties
-        }
-
-
 Guarded = tuple[Any, C.Predicate | None]
 """A compiled item and the predicate left to test on the fact (None: it always applies)."""
 
@@ -214,6 +216,8 @@ class Plan:
     """Obligations in escalation order, where escalations apply; None: rule by rule."""
     rules_override: bool
     chains_override: bool
+    static_chains: tuple[CChain, ...] | None
+    """When no chain has a predicate left, the chains that apply (after overrides)."""
     static_rule_ids: tuple[str, ...] | None
     static_rule_set: frozenset[str]
     static_rules: tuple[CRule, ...]
@@ -269,6 +273,18 @@ class CompiledPack:
         self.events = frozenset(t.id for t in vocab.events)
         self.attrs = {a.id: a for a in vocab.attrs}
         tiers = {r.id: r.tier for r in pack.roles}
+        # Per kind, the values each static field admits (None where the kind may omit it).
+        self._admits = {
+            kind: tuple(
+                allowed | ({None} if name not in requires else set())
+                for name, allowed in (
+                    ("source", self.sources),
+                    ("category", self.categories),
+                    ("sector", self.sectors),
+                )
+            )
+            for kind, requires in self.kinds.items()
+        }
 
         rule_over = _overridden_by(pack.rules)
         chain_over = _overridden_by(pack.closure_chains)
@@ -348,7 +364,6 @@ class CompiledPack:
             for duty in pack.recurring
         ]
 
-        self.prebuilt = Prebuilt([st for _, c in chains for st in c.steps], [d for _, d in duties])
         self.plans: dict[C.StaticKey, Plan] = {}
         sources: list[str | None] = [None, *sorted(self.sources)]
         categories: list[str | None] = [None, *sorted(self.categories)]
@@ -398,6 +413,9 @@ class CompiledPack:
             obligation_order=obligations,
             rules_override=rules_override,
             chains_override=any(c.overridden_by & chain_ids for c, _ in plan_chains),
+            static_chains=tuple(c for c, _ in plan_chains if not (c.overridden_by & chain_ids))
+            if all(p is None for _, p in plan_chains)
+            else None,
             static_rule_ids=static_ids,
             static_rule_set=frozenset(static_ids or ()),
             static_rules=tuple(r for r, _ in plan_rules if r.id in (static_ids or ())),
@@ -409,7 +427,8 @@ class CompiledPack:
         matched: set[str],
         events: Mapping[str, date],
         as_of: date,
-        actions: list[Action],
+        dated: list[Action],
+        undated: list[Action],
     ) -> bool:
         """Obligations in escalation order: an escalation fires the day after its target
         obligation falls due undone. Returns whether a due date passed the horizon."""
@@ -430,19 +449,75 @@ class CompiledPack:
             done_on = events.get(ob.done_when)
             if triggered_on is None or ob.window is None:
                 outcome[ob.id] = (None, done_on)
-                actions.append(_untimed(ob, triggered_on, done_on))
+                undated.append(_untimed(ob, triggered_on, done_on))
                 continue
             due, on_calendar = ob.window(triggered_on)
             if on_calendar and due > horizon:
                 beyond_horizon = True
             outcome[ob.id] = (due, done_on)
-            actions.append(_timed(ob, due, done_on, as_of))
+            dated.append(_timed(ob, due, done_on, as_of))
         return beyond_horizon
+
+    @staticmethod
+    def _chain_progress(
+        chain: CChain,
+        events: Mapping[str, date],
+        started: bool,
+        undated: list[Action],
+        warnings: list[Notice],
+    ) -> tuple[list[ChainStepState], bool]:
+        """The chain's steps with those done, and its next step as an action."""
+        steps: list[ChainStepState] = []
+        next_step: CStep | None = None
+        for step in chain.steps:
+            done_on = events.get(step.done_when)
+            if done_on is None:
+                if next_step is None:
+                    next_step = step
+                steps.append(step.open_state)
+            else:
+                steps.append(step.state(done_on))
+        closed = steps[-1].done
+        if closed and next_step is not None:
+            warnings.append(
+                Notice(
+                    code="closed_with_open_steps",
+                    message=f"`{chain.steps[-1].done_when}` is recorded but earlier steps of "
+                    f"`{chain.id}` are not, first `{next_step.id}`",
+                )
+            )
+        if next_step is not None and not closed:
+            undated.append(next_step.as_next[started])
+        return steps, closed
 
     # -- intake ---------------------------------------------------------------------------
 
-    def check_fact(self, fact: Fact) -> None:
+    def check_fact(self, fact: FactView) -> None:
         """Vocabulary and range checks; raises FactError listing every problem."""
+        # The common case, a valid fact, in a handful of set lookups; the details are
+        # worked out below only when something is wrong.
+        admits = self._admits.get(fact.kind)
+        events = fact.events
+        if (
+            admits is not None
+            and fact.source in admits[0]
+            and fact.category in admits[1]
+            and fact.sector in admits[2]
+            and fact.flags <= self.flags
+            and self.events.issuperset(events)
+            and not fact.attrs
+            and (
+                not events
+                or (
+                    min(events.values()) >= FACT_DATES_FROM
+                    and max(events.values()) <= FACT_DATES_UNTIL
+                )
+            )
+        ):
+            return
+        self._explain_bad_fact(fact)
+
+    def _explain_bad_fact(self, fact: FactView) -> None:
         problems: list[FactProblem] = []
         requires = self.kinds.get(fact.kind)
         if requires is None:
@@ -509,7 +584,7 @@ class CompiledPack:
     # -- evaluation -----------------------------------------------------------------------
 
     def evaluate(self, data: Fact | Mapping[str, Any], as_of: date) -> Decision:
-        fact = parse_fact(data)
+        fact = read_fact(data)
         self.check_fact(fact)
         if not FACT_DATES_FROM <= as_of <= FACT_DATES_UNTIL:
             raise FactError(
@@ -524,11 +599,11 @@ class CompiledPack:
             )
         warnings: list[Notice] = []
         events = fact.events
-        view: Fact | FactView = fact
+        view = fact
         if events and max(events.values()) > as_of:
             future = sorted(k for k, day in events.items() if day > as_of)
             events = {k: day for k, day in events.items() if day <= as_of}
-            view = FactView(fact, events)
+            view = fact.with_events(events)
             warnings.append(
                 Notice(
                     code="event_after_as_of",
@@ -566,30 +641,39 @@ class CompiledPack:
                 )
             )
 
-        prebuilt = self.prebuilt
         horizon = self.calendar.horizon
         beyond_horizon = False
-        actions: list[Action] = []
+        # Dated and undated actions are kept apart so each sorts on C-level keys.
+        dated: list[Action] = []
+        undated: list[Action] = []
         if plan.obligation_order is None:
             for rule in matched_rules:
                 for ob in rule.obligations:
                     done_on = events.get(ob.done_when)
                     triggered_on = events.get(ob.trigger_event)
                     if triggered_on is None or ob.window is None:
-                        actions.append(_untimed(ob, triggered_on, done_on))
+                        # _untimed, inlined: this line runs for most obligations of most facts.
+                        if done_on is None:
+                            undated.append(ob.waiting if triggered_on is None else ob.open_ended)
+                        else:
+                            undated.append(ob.action(None, "done", done_on))
                         continue
                     due, on_calendar = ob.window(triggered_on)
                     if on_calendar and due > horizon:
                         beyond_horizon = True
-                    actions.append(_timed(ob, due, done_on, as_of))
+                    dated.append(_timed(ob, due, done_on, as_of))
         else:
-            beyond_horizon = self._escalating(plan, set(matched_ids), events, as_of, actions)
+            beyond_horizon = self._escalating(plan, set(matched_ids), events, as_of, dated, undated)
 
         # The closure chain: the most specific one that applies.
-        chains = [c for c, pred in plan.chains if pred is None or pred(view)]
-        if plan.chains_override and len(chains) > 1:
-            present = {c.id for c in chains}
-            chains = [c for c in chains if not (c.overridden_by & present)]
+        chains: Sequence[CChain]
+        if plan.static_chains is not None:
+            chains = plan.static_chains
+        else:
+            chains = [c for c, pred in plan.chains if pred is None or pred(view)]
+            if plan.chains_override and len(chains) > 1:
+                present = {c.id for c in chains}
+                chains = [c for c in chains if not (c.overridden_by & present)]
         chain = chains[0] if chains else None
         if len(chains) > 1:
             warnings.append(
@@ -600,41 +684,26 @@ class CompiledPack:
                     + f"; `{chains[0].id}` was used",
                 )
             )
-        steps: list[ChainStepState] = []
+        steps: Sequence[ChainStepState] = ()
         closed = False
         if chain is not None:
             matched_ids = [*matched_ids, chain.id]
             started = chain.starts_when in events
-            next_step: CStep | None = None
-            for step in chain.steps:
-                done_on = events.get(step.done_when)
-                if done_on is None:
-                    if next_step is None:
-                        next_step = step
-                    steps.append(prebuilt.step_open[step.id])
-                else:
-                    steps.append(step.state(done_on))
-            closed = steps[-1].done
-            if closed and next_step is not None:
-                warnings.append(
-                    Notice(
-                        code="closed_with_open_steps",
-                        message=f"`{chain.steps[-1].done_when}` is recorded but earlier steps of "
-                        f"`{chain.id}` are not, first `{next_step.id}`",
-                    )
-                )
-            if next_step is not None and not closed:
-                actions.append(prebuilt.step_next[(next_step.id, started)])
+            if chain.step_events.isdisjoint(events):
+                steps = chain.all_open
+                undated.append(chain.steps[0].as_next[started])
+            else:
+                steps, closed = self._chain_progress(chain, events, started, undated, warnings)
 
         for duty, pred in plan.duties:
             if pred is not None and not pred(view):
                 continue
             matched_ids = [*matched_ids, duty.id]
-            index = duty.occurrences.index_on_or_after(as_of)
-            occurrences = prebuilt.occurrence_actions[duty.id]
-            actions.append(occurrences[index] if index < len(occurrences) else duty.action(None))
+            occurrence = duty.by_occurrence[duty.occurrences.index_on_or_after(as_of)]
+            (undated if occurrence.due is None else dated).append(occurrence)
 
-        actions.sort(key=_action_order)
+        dated.sort(key=_BY_DUE_THEN_ID)
+        undated.sort(key=_BY_ID)
         if beyond_horizon:
             warnings.append(
                 Notice(
@@ -661,7 +730,7 @@ class CompiledPack:
             closure_chain_id=chain.id if chain else None,
             closure_chain=tuple(steps),
             closed=closed,
-            actions=tuple(actions),
+            actions=(*dated, *undated),
             matched_rules=tuple(matched_ids),
             warnings=tuple(warnings),
             provenance=self.provenance,
@@ -682,11 +751,8 @@ def _untimed(ob: CObligation, triggered_on: date | None, done_on: date | None) -
     return ob.waiting if triggered_on is None else ob.open_ended
 
 
-_FAR = date.max
-
-
-def _action_order(action: Action) -> tuple[date, str]:
-    return (action.due or _FAR, action.id)
+_BY_DUE_THEN_ID = attrgetter("due", "id")
+_BY_ID = attrgetter("id")
 
 
 def _attr_type_ok(spec: M.AttrSpec, value: object) -> bool:

@@ -54,6 +54,16 @@ def to_china_date(value: object) -> date:
 
 
 ChinaDate = Annotated[date, BeforeValidator(to_china_date)]
+
+
+def _null_is_empty_set(value: object) -> object:
+    return frozenset() if value is None else value
+
+
+def _null_is_empty_map(value: object) -> object:
+    return {} if value is None else value
+
+
 AttrValue = bool | int | str
 
 
@@ -67,25 +77,129 @@ class Fact(BaseModel):
     source: str | None = None
     category: str | None = None
     sector: str | None = None
-    flags: frozenset[str] = Field(default_factory=frozenset)
-    events: dict[str, ChinaDate] = Field(default_factory=dict)
-    attrs: dict[str, AttrValue] = Field(default_factory=dict)
+    # A null collection, as ledgers often hold, means an empty one.
+    flags: Annotated[frozenset[str], BeforeValidator(_null_is_empty_set)] = Field(
+        default_factory=frozenset
+    )
+    events: Annotated[dict[str, ChinaDate], BeforeValidator(_null_is_empty_map)] = Field(
+        default_factory=dict
+    )
+    attrs: Annotated[dict[str, AttrValue], BeforeValidator(_null_is_empty_map)] = Field(
+        default_factory=dict
+    )
 
 
 class FactView:
-    """A fact as evaluation sees it: checked, with events after ``as_of`` cut away."""
+    """A fact as evaluation reads it: shape-checked, dates normalised to China dates."""
 
     __slots__ = ("attrs", "category", "events", "flags", "id", "kind", "sector", "source")
 
-    def __init__(self, fact: Fact, events: dict[str, date]):
-        self.id = fact.id
-        self.kind = fact.kind
-        self.source = fact.source
-        self.category = fact.category
-        self.sector = fact.sector
-        self.flags = fact.flags
+    def __init__(
+        self,
+        id: str | None,
+        kind: str,
+        source: str | None,
+        category: str | None,
+        sector: str | None,
+        flags: frozenset[str],
+        events: dict[str, date],
+        attrs: dict[str, bool | int | str],
+    ):
+        self.id = id
+        self.kind = kind
+        self.source = source
+        self.category = category
+        self.sector = sector
+        self.flags = flags
         self.events = events
-        self.attrs = fact.attrs
+        self.attrs = attrs
+
+    @classmethod
+    def of(cls, fact: Fact) -> FactView:
+        return cls(
+            fact.id,
+            fact.kind,
+            fact.source,
+            fact.category,
+            fact.sector,
+            fact.flags,
+            fact.events,
+            fact.attrs,
+        )
+
+    def with_events(self, events: dict[str, date]) -> FactView:
+        return FactView(
+            self.id,
+            self.kind,
+            self.source,
+            self.category,
+            self.sector,
+            self.flags,
+            events,
+            self.attrs,
+        )
+
+
+_FACT_FIELDS = frozenset(Fact.model_fields)
+_FLAG_CONTAINERS = (list, tuple, set, frozenset)
+
+
+def _quick_view(data: Mapping[str, Any]) -> FactView | None:
+    """The plain-JSON fact (str fields, ISO date strings, no attrs) without pydantic.
+
+    Most facts in a ledger are exactly this shape, and this is several times faster than
+    model validation. Anything else returns None and goes through ``Fact`` — so every
+    error message, and every unusual input, is pydantic's business. A test asserts the two
+    paths agree on whatever both accept.
+    """
+    if type(data) is not dict or not _FACT_FIELDS.issuperset(data) or data.get("attrs"):
+        return None
+    get = data.get
+    kind = get("kind", "problem")
+    id_, source, category, sector = get("id"), get("source"), get("category"), get("sector")
+    for text in (id_, source, category, sector):
+        if text is not None and type(text) is not str:
+            return None
+    if type(kind) is not str:
+        return None
+    flags = get("flags")
+    if not flags:
+        flag_set: frozenset[str] = frozenset()
+        if flags is not None and type(flags) not in _FLAG_CONTAINERS:
+            return None
+    else:
+        if type(flags) not in _FLAG_CONTAINERS:
+            return None
+        flag_set = frozenset(flags)
+        for flag in flag_set:
+            if type(flag) is not str:
+                return None
+    raw = get("events")
+    events: dict[str, date] = {}
+    if raw:
+        if type(raw) is not dict:
+            return None
+        for name, value in raw.items():
+            if type(name) is not str:
+                return None
+            if type(value) is str and len(value) == 10:
+                try:
+                    events[name] = date.fromisoformat(value)
+                except ValueError:
+                    return None
+            elif type(value) is date:
+                events[name] = value
+            else:
+                return None
+    elif raw is not None and type(raw) is not dict:
+        return None
+    return FactView(id_, kind, source, category, sector, flag_set, events, {})
+
+
+def read_fact(data: Fact | Mapping[str, Any]) -> FactView:
+    """Shape-check a fact into the view evaluation reads; FactError names each bad field."""
+    quick = _quick_view(data) if type(data) is dict else None
+    return quick if quick is not None else FactView.of(parse_fact(data))
 
 
 def parse_fact(data: Fact | Mapping[str, Any]) -> Fact:
