@@ -184,24 +184,11 @@ def _show(value: object) -> str:
 
 
 def _check_want(want: Want, d: Decision, out: list[str]) -> None:
-    if want.responsible is not None:
-        _differ(out, "responsible", want.responsible, d.responsible)
-    if want.responsible_tier is not None:
-        _differ(
-            out,
-            "responsible_tier",
-            None if want.responsible_tier == "none" else want.responsible_tier,
-            d.responsible_tier,
-        )
-    if want.closure_chain_id is not None:
-        _differ(
-            out,
-            "closure_chain_id",
-            None if want.closure_chain_id == "none" else want.closure_chain_id,
-            d.closure_chain_id,
-        )
-    if want.closed is not None:
-        _differ(out, "closed", want.closed, d.closed)
+    # Scalar expectations; "none" in a case means the decision leaves the value empty.
+    for name in ("responsible", "responsible_tier", "closure_chain_id", "closed"):
+        wanted = getattr(want, name)
+        if wanted is not None:
+            _differ(out, name, None if wanted == "none" else wanted, getattr(d, name))
     if want.chain is not None:
         _differ(out, "chain", want.chain, [s.id for s in d.closure_chain])
     if want.chain_done is not None:
