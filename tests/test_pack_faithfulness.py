@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from opencc import OpenCC
 
 import ecorules
 
@@ -29,9 +30,17 @@ def _quotes(pack: ecorules.Pack) -> list[tuple[str, str]]:
     return found
 
 
+_PINYIN_GLOSS = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")
+_TO_SIMPLIFIED = OpenCC("t2s")
+
+
 def _normalise(text: str) -> str:
-    """Compare modulo ASCII/full-width parentheses and commas, and whitespace."""
-    table = str.maketrans({"（": "(", "）": ")", "，": ",", "：": ":", "；": ";"})
+    """Compare in simplified characters, without the pinyin glosses some web captures carry
+    (責(zé)), modulo ASCII/full-width punctuation and whitespace. Sources stay verbatim in the
+    pack; quotes follow the inventories, which give traditional texts in simplified form."""
+    table = str.maketrans({"（": "(", "）": ")", "，": ",", "：": ":", "；": ";", "“": '"',
+                           "”": '"'})
+    text = _TO_SIMPLIFIED.convert(_PINYIN_GLOSS.sub("", text))
     return re.sub(r"\s+", "", text.translate(table))
 
 
