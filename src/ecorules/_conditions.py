@@ -82,8 +82,8 @@ class EventPresent(_Node):
 
 class AttrTest(_Node):
     id: str
-    equals: bool | int | str | None = None
-    in_: list[bool | int | str] | None = Field(default=None, alias="in")
+    equals: bool | int | date | str | None = None
+    in_: list[bool | int | date | str] | None = Field(default=None, alias="in")
     present: bool | None = None
 
     @model_validator(mode="after")

@@ -24,7 +24,9 @@ ActionKind = Literal[
     "escalation",
     "review",
     "disclosure",
+    "measure",
     "closure_step",
+    "stage",
     "recurring",
 ]
 
@@ -116,12 +118,15 @@ class Decision(_Dumpable):
     closure_chain_id: str | None
     closure_chain: tuple[ChainStepState, ...]
     closed: bool
-    """The closure chain's last step is done."""
+    """The closure chain's last step is done (or, with no chain, the lifecycle's last stage)."""
     actions: tuple[Action, ...]
     matched_rules: tuple[str, ...]
-    """Ids of the rules, the chain and the duties that apply."""
+    """Ids of the rules, chain, lifecycle and duties that apply."""
     warnings: tuple[Notice, ...] = field(default=())
     provenance: Provenance = "provision"
+    lifecycle_id: str | None = None
+    stage: str | None = None
+    """The furthest lifecycle stage whose event is recorded, if any."""
 
     def action(self, action_id: str) -> Action:
         """The action with this id (KeyError if the decision has none)."""

@@ -21,7 +21,7 @@ from . import _model as M
 from ._calendar import Occurrences, WorkingCalendar, add_months, occurrences
 from ._decision import Action, ActionKind, ChainStepState, Decision, Notice, Status
 from ._errors import FactError, FactProblem
-from ._fact import Fact, FactView, read_fact
+from ._fact import Fact, FactView, read_fact, to_china_date
 from ._model import Provenance, Tier
 
 FACT_DATES_FROM = date(2000, 1, 1)
@@ -67,6 +67,10 @@ class CObligation:
     window: WindowFn | None
     done_when: str
     """The event completing it; empty when none."""
+    due_attr: str = ""
+    """A date attr that is its due date (instead of a window); empty when none."""
+    extended_until: str = ""
+    """A date attr holding an approved extension; empty when none."""
     waiting: Action = field(init=False, repr=False, compare=False)
     """Its action before its trigger: scheduled, or pending when it has no trigger."""
     open_ended: Action = field(init=False, repr=False, compare=False)
@@ -167,6 +171,45 @@ class CChain:
 
 
 @dataclass(frozen=True, slots=True)
+class CStage:
+    id: str
+    title: str
+    actor: str
+    tier: Tier
+    recipient: str | None
+    basis: str
+    entered_when: str
+    provenance: Provenance
+    lifecycle: str
+    as_next: Action = field(init=False, repr=False, compare=False)
+    """Its action as the stage to move to next."""
+
+    def __post_init__(self) -> None:
+        action = Action(
+            self.id,
+            self.title,
+            "stage",
+            self.lifecycle,
+            self.actor,
+            self.tier,
+            self.recipient,
+            None,
+            "pending",
+            self.basis,
+            None,
+            self.provenance,
+        )
+        object.__setattr__(self, "as_next", action)
+
+
+@dataclass(frozen=True, slots=True)
+class CLifecycle:
+    id: str
+    overridden_by: frozenset[str]
+    stages: tuple[CStage, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CDuty:
     id: str
     title: str
@@ -206,18 +249,46 @@ Guarded = tuple[Any, C.Predicate | None]
 
 
 @dataclass(frozen=True, slots=True)
+class Choice:
+    """Items of which one applies to a fact (closure chains, lifecycles): the first that
+    applies after `overrides`; several left is a pack ambiguity the decision warns about."""
+
+    items: tuple[tuple[Any, C.Predicate | None], ...]
+    overrides: bool
+    static: tuple[Any, ...] | None
+    """When no item has a predicate left, those that apply (after overrides), precomputed."""
+
+    @classmethod
+    def of(cls, items: tuple[tuple[Any, C.Predicate | None], ...]) -> Choice:
+        ids = {item.id for item, _ in items}
+        remaining = tuple(item for item, _ in items if not (item.overridden_by & ids))
+        return cls(
+            items=items,
+            overrides=any(item.overridden_by & ids for item, _ in items),
+            static=remaining if all(pred is None for _, pred in items) else None,
+        )
+
+    def applying(self, view: C.FactLike) -> Sequence[Any]:
+        if self.static is not None:
+            return self.static
+        found = [item for item, pred in self.items if pred is None or pred(view)]
+        if self.overrides and len(found) > 1:
+            present = {item.id for item in found}
+            found = [item for item in found if not (item.overridden_by & present)]
+        return found
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """Everything that can apply to facts of one (kind, source, category)."""
 
     rules: tuple[tuple[CRule, C.Predicate | None], ...]
-    chains: tuple[tuple[CChain, C.Predicate | None], ...]
+    chains: Choice
+    lifecycles: Choice
     duties: tuple[tuple[CDuty, C.Predicate | None], ...]
     obligation_order: tuple[tuple[str, CObligation], ...] | None
     """Obligations in escalation order, where escalations apply; None: rule by rule."""
     rules_override: bool
-    chains_override: bool
-    static_chains: tuple[CChain, ...] | None
-    """When no chain has a predicate left, the chains that apply (after overrides)."""
     static_rule_ids: tuple[str, ...] | None
     static_rule_set: frozenset[str]
     static_rules: tuple[CRule, ...]
@@ -307,6 +378,8 @@ class CompiledPack:
                     has_trigger=ob.trigger is not None,
                     window=compile_window(ob.window, calendar) if ob.window else None,
                     done_when=ob.done_when or "",
+                    due_attr=ob.due_attr or "",
+                    extended_until=ob.extended_until or "",
                 )
                 for ob in rule.obligations
             )
@@ -347,6 +420,31 @@ class CompiledPack:
             )
             for chain in pack.closure_chains
         ]
+        lifecycle_over = _overridden_by(pack.lifecycles)
+        lifecycles = [
+            (
+                lifecycle,
+                CLifecycle(
+                    id=lifecycle.id,
+                    overridden_by=lifecycle_over[lifecycle.id],
+                    stages=tuple(
+                        CStage(
+                            id=s.id,
+                            title=s.title,
+                            actor=s.actor,
+                            tier=tiers[s.actor],
+                            recipient=s.recipient,
+                            basis=s.basis or lifecycle.basis,
+                            entered_when=s.entered_when,
+                            provenance=lifecycle.provenance,
+                            lifecycle=lifecycle.id,
+                        )
+                        for s in lifecycle.stages
+                    ),
+                ),
+            )
+            for lifecycle in pack.lifecycles
+        ]
         duties = [
             (
                 duty,
@@ -368,13 +466,14 @@ class CompiledPack:
         sources: list[str | None] = [None, *sorted(self.sources)]
         categories: list[str | None] = [None, *sorted(self.categories)]
         for key in itertools.product(sorted(self.kinds), sources, categories, (False, True)):
-            self.plans[key] = self._plan(key, rules, chains, duties, order)
+            self.plans[key] = self._plan(key, rules, chains, lifecycles, duties, order)
 
     @staticmethod
     def _plan(
         key: C.StaticKey,
         rules: list[tuple[M.Rule, CRule]],
         chains: list[tuple[M.ClosureChain, CChain]],
+        lifecycles: list[tuple[M.Lifecycle, CLifecycle]],
         duties: list[tuple[M.RecurringDuty, CDuty]],
         order: dict[str, int],
     ) -> Plan:
@@ -388,10 +487,8 @@ class CompiledPack:
             return tuple(out)
 
         plan_rules = guard(rules)
-        plan_chains = guard(chains)
         rule_ids = {r.id for r, _ in plan_rules}
         rules_override = any(r.overridden_by & rule_ids for r, _ in plan_rules)
-        chain_ids = {c.id for c, _ in plan_chains}
         static_ids: tuple[str, ...] | None = None
         if all(p is None for _, p in plan_rules):
             static_ids = tuple(r.id for r, _ in plan_rules if not (r.overridden_by & rule_ids))
@@ -408,14 +505,11 @@ class CompiledPack:
         )
         return Plan(
             rules=plan_rules,
-            chains=plan_chains,
+            chains=Choice.of(guard(chains)),
+            lifecycles=Choice.of(guard(lifecycles)),
             duties=guard(duties),
             obligation_order=obligations,
             rules_override=rules_override,
-            chains_override=any(c.overridden_by & chain_ids for c, _ in plan_chains),
-            static_chains=tuple(c for c, _ in plan_chains if not (c.overridden_by & chain_ids))
-            if all(p is None for _, p in plan_chains)
-            else None,
             static_rule_ids=static_ids,
             static_rule_set=frozenset(static_ids or ()),
             static_rules=tuple(r for r, _ in plan_rules if r.id in (static_ids or ())),
@@ -426,6 +520,7 @@ class CompiledPack:
         plan: Plan,
         matched: set[str],
         events: Mapping[str, date],
+        attrs: Mapping[str, object],
         as_of: date,
         dated: list[Action],
         undated: list[Action],
@@ -447,13 +542,18 @@ class CompiledPack:
             else:
                 triggered_on = events.get(ob.trigger_event)
             done_on = events.get(ob.done_when)
-            if triggered_on is None or ob.window is None:
+            if ob.window is not None and triggered_on is not None:
+                due, on_calendar = ob.window(triggered_on)
+                if on_calendar and due > horizon:
+                    beyond_horizon = True
+            elif ob.due_attr and ob.due_attr in attrs:
+                due = attrs[ob.due_attr]  # type: ignore[assignment]
+            else:
                 outcome[ob.id] = (None, done_on)
                 undated.append(_untimed(ob, triggered_on, done_on))
                 continue
-            due, on_calendar = ob.window(triggered_on)
-            if on_calendar and due > horizon:
-                beyond_horizon = True
+            if ob.extended_until:
+                due = _extended(due, attrs.get(ob.extended_until))
             outcome[ob.id] = (due, done_on)
             dated.append(_timed(ob, due, done_on, as_of))
         return beyond_horizon
@@ -492,8 +592,9 @@ class CompiledPack:
 
     # -- intake ---------------------------------------------------------------------------
 
-    def check_fact(self, fact: FactView) -> None:
-        """Vocabulary and range checks; raises FactError listing every problem."""
+    def check_fact(self, fact: FactView) -> FactView:
+        """Vocabulary and range checks; raises FactError listing every problem. Returns the
+        fact with its date attrs as dates."""
         # The common case, a valid fact, in a handful of set lookups; the details are
         # worked out below only when something is wrong.
         admits = self._admits.get(fact.kind)
@@ -514,11 +615,13 @@ class CompiledPack:
                 )
             )
         ):
-            return
-        self._explain_bad_fact(fact)
+            return fact
+        return self._check_slowly(fact)
 
-    def _explain_bad_fact(self, fact: FactView) -> None:
+    def _check_slowly(self, fact: FactView) -> FactView:
+        """Every problem with the fact, named; or the fact with date attrs made dates."""
         problems: list[FactProblem] = []
+        converted: dict[str, bool | int | str | date] = {}
         requires = self.kinds.get(fact.kind)
         if requires is None:
             problems.append(
@@ -570,6 +673,11 @@ class CompiledPack:
                         f"attrs.{name}", attr_value, "unknown attribute", tuple(sorted(self.attrs))
                     )
                 )
+            elif spec.type == "date":
+                try:
+                    converted[name] = to_china_date(attr_value)
+                except ValueError as exc:
+                    problems.append(FactProblem(f"attrs.{name}", attr_value, str(exc)))
             elif not _attr_type_ok(spec, attr_value):
                 problems.append(FactProblem(f"attrs.{name}", attr_value, f"expected {spec.type}"))
             elif spec.values is not None and attr_value not in spec.values:
@@ -580,12 +688,12 @@ class CompiledPack:
                 )
         if problems:
             raise FactError(problems, fact.id)
+        return fact.with_attrs({**fact.attrs, **converted}) if converted else fact
 
     # -- evaluation -----------------------------------------------------------------------
 
     def evaluate(self, data: Fact | Mapping[str, Any], as_of: date) -> Decision:
-        fact = read_fact(data)
-        self.check_fact(fact)
+        fact = self.check_fact(read_fact(data))
         if not FACT_DATES_FROM <= as_of <= FACT_DATES_UNTIL:
             raise FactError(
                 [
@@ -651,39 +759,29 @@ class CompiledPack:
                 for ob in rule.obligations:
                     done_on = events.get(ob.done_when)
                     triggered_on = events.get(ob.trigger_event)
-                    if triggered_on is None or ob.window is None:
+                    if ob.window is not None and triggered_on is not None:
+                        due, on_calendar = ob.window(triggered_on)
+                        if on_calendar and due > horizon:
+                            beyond_horizon = True
+                    elif ob.due_attr and ob.due_attr in fact.attrs:
+                        due = fact.attrs[ob.due_attr]
+                    else:
                         # _untimed, inlined: this line runs for most obligations of most facts.
                         if done_on is None:
                             undated.append(ob.waiting if triggered_on is None else ob.open_ended)
                         else:
                             undated.append(ob.action(None, "done", done_on))
                         continue
-                    due, on_calendar = ob.window(triggered_on)
-                    if on_calendar and due > horizon:
-                        beyond_horizon = True
+                    if ob.extended_until:
+                        due = _extended(due, fact.attrs.get(ob.extended_until))
                     dated.append(_timed(ob, due, done_on, as_of))
         else:
-            beyond_horizon = self._escalating(plan, set(matched_ids), events, as_of, dated, undated)
-
-        # The closure chain: the most specific one that applies.
-        chains: Sequence[CChain]
-        if plan.static_chains is not None:
-            chains = plan.static_chains
-        else:
-            chains = [c for c, pred in plan.chains if pred is None or pred(view)]
-            if plan.chains_override and len(chains) > 1:
-                present = {c.id for c in chains}
-                chains = [c for c in chains if not (c.overridden_by & present)]
-        chain = chains[0] if chains else None
-        if len(chains) > 1:
-            warnings.append(
-                Notice(
-                    code="ambiguous_chain",
-                    message="several closure chains apply with no precedence between them: "
-                    + ", ".join(c.id for c in chains)
-                    + f"; `{chains[0].id}` was used",
-                )
+            beyond_horizon = self._escalating(
+                plan, set(matched_ids), events, fact.attrs, as_of, dated, undated
             )
+
+        # The closure chain and the lifecycle: the most specific that applies.
+        chain = _only(plan.chains.applying(view), "closure chains", "ambiguous_chain", warnings)
         steps: Sequence[ChainStepState] = ()
         closed = False
         if chain is not None:
@@ -694,6 +792,16 @@ class CompiledPack:
                 undated.append(chain.steps[0].as_next[started])
             else:
                 steps, closed = self._chain_progress(chain, events, started, undated, warnings)
+
+        lifecycle = _only(
+            plan.lifecycles.applying(view), "lifecycles", "ambiguous_lifecycle", warnings
+        )
+        stage = None
+        if lifecycle is not None:
+            matched_ids = [*matched_ids, lifecycle.id]
+            stage, reached_end = _stage(lifecycle, events, undated, warnings)
+            if chain is None:
+                closed = reached_end
 
         for duty, pred in plan.duties:
             if pred is not None and not pred(view):
@@ -728,6 +836,8 @@ class CompiledPack:
             responsible=responsible,
             responsible_tier=responsible_tier,
             closure_chain_id=chain.id if chain else None,
+            lifecycle_id=lifecycle.id if lifecycle else None,
+            stage=stage,
             closure_chain=tuple(steps),
             closed=closed,
             actions=(*dated, *undated),
@@ -735,6 +845,52 @@ class CompiledPack:
             warnings=tuple(warnings),
             provenance=self.provenance,
         )
+
+
+def _only(found: Sequence[Any], what: str, code: str, warnings: list[Notice]) -> Any:
+    """The one item that applies; several is a pack ambiguity, reported, first one used."""
+    if len(found) > 1:
+        warnings.append(
+            Notice(
+                code=code,
+                message=f"several {what} apply with no precedence between them: "
+                + ", ".join(item.id for item in found)
+                + f"; `{found[0].id}` was used",
+            )
+        )
+    return found[0] if found else None
+
+
+def _stage(
+    lifecycle: CLifecycle,
+    events: Mapping[str, date],
+    undated: list[Action],
+    warnings: list[Notice],
+) -> tuple[str | None, bool]:
+    """The furthest stage entered, its successor as the next action; whether it is the end."""
+    stages = lifecycle.stages
+    furthest = -1
+    for index in range(len(stages) - 1, -1, -1):
+        if stages[index].entered_when in events:
+            furthest = index
+            break
+    skipped = [s.id for s in stages[:furthest] if s.entered_when not in events]
+    if skipped:
+        warnings.append(
+            Notice(
+                code="stage_skipped",
+                message=f"`{stages[furthest].id}` is recorded but earlier stages of "
+                f"`{lifecycle.id}` are not: {', '.join(skipped)}",
+            )
+        )
+    if furthest + 1 < len(stages):
+        undated.append(stages[furthest + 1].as_next)
+    return (stages[furthest].id if furthest >= 0 else None), furthest == len(stages) - 1
+
+
+def _extended(due: date, extension: object) -> date:
+    """An approved extension moves a due date later, never earlier."""
+    return extension if isinstance(extension, date) and extension > due else due
 
 
 def _timed(ob: CObligation, due: date, done_on: date | None, as_of: date) -> Action:

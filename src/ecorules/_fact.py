@@ -103,7 +103,7 @@ class FactView:
         sector: str | None,
         flags: frozenset[str],
         events: dict[str, date],
-        attrs: dict[str, bool | int | str],
+        attrs: Mapping[str, bool | int | str | date],
     ):
         self.id = id
         self.kind = kind
@@ -125,6 +125,18 @@ class FactView:
             fact.flags,
             fact.events,
             fact.attrs,
+        )
+
+    def with_attrs(self, attrs: Mapping[str, bool | int | str | date]) -> FactView:
+        return FactView(
+            self.id,
+            self.kind,
+            self.source,
+            self.category,
+            self.sector,
+            self.flags,
+            self.events,
+            attrs,
         )
 
     def with_events(self, events: dict[str, date]) -> FactView:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -189,8 +190,22 @@ def _reference_diagnostics(
         "assumption": {a.id for a in pack.assumptions},
         "rule": {r.id for r in pack.rules},
         "chain": {c.id for c in pack.closure_chains},
+        "lifecycle": {c.id for c in pack.lifecycles},
         "obligation": {o.id for r in pack.rules for o in r.obligations},
     }
+    date_attrs = {a.id for a in vocab.attrs if a.type == "date"}
+
+    def date_attr(name: str | None, path: PathKey) -> Iterator[Diagnostic]:
+        if name is None:
+            return
+        if name not in declared["attr"]:
+            yield from ref("attr", name, path)
+        elif name not in date_attrs:
+            yield located.diagnostic(
+                path,
+                "attr_type_mismatch",
+                f"attr `{name}` holds a due date, so its type must be date",
+            )
 
     def ref(kind: str, name: str | None, path: PathKey) -> Iterator[Diagnostic]:
         if name is not None and name not in declared[kind]:
@@ -235,6 +250,8 @@ def _reference_diagnostics(
             yield from ref("role", ob.actor, (*obp, "actor"))
             yield from ref("role", ob.recipient, (*obp, "recipient"))
             yield from ref("event", ob.done_when, (*obp, "done_when"))
+            yield from date_attr(ob.due_attr, (*obp, "due_attr"))
+            yield from date_attr(ob.extended_until, (*obp, "extended_until"))
             if ob.trigger is not None:
                 yield from ref("event", ob.trigger.event, (*obp, "trigger"))
                 yield from ref("obligation", ob.trigger.overdue, (*obp, "trigger", "overdue"))
@@ -252,6 +269,18 @@ def _reference_diagnostics(
             yield from ref("role", step.recipient, (*sp, "recipient"))
             yield from ref("event", step.done_when, (*sp, "done_when"))
             yield from _assumption_refs(step.assumptions, sp, ref)
+    for i, lifecycle in enumerate(pack.lifecycles):
+        base = ("lifecycles", i)
+        yield from _condition_refs(lifecycle.when, (*base, "when"), ref)
+        for j, target in enumerate(lifecycle.overrides):
+            yield from ref("lifecycle", target, (*base, "overrides", j))
+        yield from _assumption_refs(lifecycle.assumptions, base, ref)
+        for k, stage in enumerate(lifecycle.stages):
+            sp = (*base, "stages", k)
+            yield from ref("event", stage.entered_when, (*sp, "entered_when"))
+            yield from ref("role", stage.actor, (*sp, "actor"))
+            yield from ref("role", stage.recipient, (*sp, "recipient"))
+            yield from _assumption_refs(stage.assumptions, sp, ref)
     for i, duty in enumerate(pack.recurring):
         base = ("recurring", i)
         yield from _condition_refs(duty.when, (*base, "when"), ref)
@@ -281,12 +310,13 @@ def _condition_refs(cond: C.Condition | None, base: PathKey, ref: Any) -> Iterat
 def _attr_test_values(pack: M.PackModel, located: Located) -> Iterator[Diagnostic]:
     """An attr test's values must be of the attr's type and among its declared values."""
     specs = {a.id: a for a in pack.vocabulary.attrs}
-    python_type = {"string": str, "integer": int, "boolean": bool}
+    python_type = {"string": str, "integer": int, "boolean": bool, "date": date}
     conditions = [(("rules", i, "when"), r.when) for i, r in enumerate(pack.rules)]
     conditions += [
         (("closure_chains", i, "when"), c.when) for i, c in enumerate(pack.closure_chains)
     ]
     conditions += [(("recurring", i, "when"), d.when) for i, d in enumerate(pack.recurring)]
+    conditions += [(("lifecycles", i, "when"), c.when) for i, c in enumerate(pack.lifecycles)]
     for base, cond in conditions:
         for test, path in C.attr_tests(cond):
             spec = specs.get(test.id)
@@ -318,7 +348,8 @@ def _assumption_refs(ids: list[str], base: PathKey, ref: Any) -> Iterator[Diagno
 
 
 def _decision_ids(pack: M.PackModel) -> Iterator[tuple[PathKey, str]]:
-    """Rules, chains, duties, obligations and steps share one id space: action ids."""
+    """Rules, chains, lifecycles, duties, obligations, steps and stages share one id space:
+    they name actions and matched rules."""
     for i, rule in enumerate(pack.rules):
         yield ("rules", i, "id"), rule.id
         for k, ob in enumerate(rule.obligations):
@@ -327,6 +358,10 @@ def _decision_ids(pack: M.PackModel) -> Iterator[tuple[PathKey, str]]:
         yield ("closure_chains", i, "id"), chain.id
         for k, step in enumerate(chain.steps):
             yield ("closure_chains", i, "steps", k, "id"), step.id
+    for i, lifecycle in enumerate(pack.lifecycles):
+        yield ("lifecycles", i, "id"), lifecycle.id
+        for k, stage in enumerate(lifecycle.stages):
+            yield ("lifecycles", i, "stages", k, "id"), stage.id
     for i, duty in enumerate(pack.recurring):
         yield ("recurring", i, "id"), duty.id
 

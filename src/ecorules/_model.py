@@ -94,7 +94,7 @@ class KindSpec(Term):
 
 
 class AttrSpec(Term):
-    type: Literal["string", "integer", "boolean"] = "string"
+    type: Literal["string", "integer", "boolean", "date"] = "string"
     values: list[str] | None = Field(default=None, description="allowed values (strings only)")
 
 
@@ -170,6 +170,14 @@ class Obligation(Strict):
     trigger: Annotated[Trigger | None, BeforeValidator(_trigger_shorthand)] = None
     window: Window | None = None
     done_when: Id | None = Field(default=None, description="the event that completes it")
+    due_attr: Id | None = Field(
+        default=None,
+        description="a date attr of the fact that is the due date (instead of a window)",
+    )
+    extended_until: Id | None = Field(
+        default=None,
+        description="a date attr holding an approved extension: due becomes the later date",
+    )
     basis: Basis | None = Field(default=None, description="when it differs from the rule's")
     quote: Quote | None = None
     assumptions: list[Id] = Field(default_factory=list)
@@ -178,10 +186,16 @@ class Obligation(Strict):
     def _window_needs_trigger(self) -> Obligation:
         if self.window is not None and self.trigger is None:
             raise ValueError("a `window` needs a `trigger` to count from")
+        if self.window is not None and self.due_attr is not None:
+            raise ValueError("an obligation has at most one of `window`, `due_attr`")
+        if self.extended_until is not None and self.window is None and self.due_attr is None:
+            raise ValueError("`extended_until` extends a due date: give a `window` or `due_attr`")
         return self
 
 
-RuleKind = Literal["routing", "deadline", "transfer", "escalation", "review", "disclosure"]
+RuleKind = Literal[
+    "routing", "deadline", "transfer", "escalation", "review", "disclosure", "measure"
+]
 
 
 class Rule(Strict):
@@ -226,6 +240,34 @@ class ClosureChain(Strict):
     starts_when: Id = Field(description="the event after which the first step is due")
     overrides: list[Id] = Field(default_factory=list)
     steps: list[ChainStep] = Field(min_length=1)
+    provenance: Provenance = "provision"
+    assumptions: list[Id] = Field(default_factory=list)
+
+
+class Stage(Strict):
+    """One stage of a lifecycle, entered when its event is recorded."""
+
+    id: Id
+    title: str
+    entered_when: Id
+    actor: Id = Field(description="the role that carries out this stage")
+    recipient: Id | None = None
+    basis: Basis | None = None
+    quote: Quote | None = None
+    assumptions: list[Id] = Field(default_factory=list)
+
+
+class Lifecycle(Strict):
+    """The ordered stages a fact passes through (e.g. 收集 → 甄别 → … → 销号)."""
+
+    id: Id
+    title: str
+    basis: Basis
+    quote: Quote
+    rows: list[str] = Field(default_factory=list)
+    when: Condition | None = None
+    overrides: list[Id] = Field(default_factory=list)
+    stages: list[Stage] = Field(min_length=2)
     provenance: Provenance = "provision"
     assumptions: list[Id] = Field(default_factory=list)
 
@@ -275,6 +317,7 @@ class PackModel(Strict):
     roles: list[Role] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
     closure_chains: list[ClosureChain] = Field(default_factory=list)
+    lifecycles: list[Lifecycle] = Field(default_factory=list)
     recurring: list[RecurringDuty] = Field(default_factory=list)
     assumptions: list[Assumption] = Field(default_factory=list)
     not_encoded: list[NotEncoded] = Field(default_factory=list)
