@@ -38,8 +38,9 @@ def _normalise(text: str) -> str:
     """Compare in simplified characters, without the pinyin glosses some web captures carry
     (責(zé)), modulo ASCII/full-width punctuation and whitespace. Sources stay verbatim in the
     pack; quotes follow the inventories, which give traditional texts in simplified form."""
-    table = str.maketrans({"（": "(", "）": ")", "，": ",", "：": ":", "；": ";", "“": '"',
-                           "”": '"'})
+    table = str.maketrans(
+        {"（": "(", "）": ")", "，": ",", "：": ":", "；": ";", "“": '"', "”": '"'}
+    )
     text = _TO_SIMPLIFIED.convert(_PINYIN_GLOSS.sub("", text))
     return re.sub(r"\s+", "", text.translate(table))
 

@@ -23,6 +23,7 @@ from ._errors import (
 from ._fact import Fact
 from ._model import PackModel, pack_json_schema
 from ._pack import Pack, PackInfo, load_pack, packs
+from ._report import RefusedFact, Report, ReportGroup, StageCount
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,10 @@ __all__ = [
     "PackError",
     "PackInfo",
     "PackModel",
+    "RefusedFact",
+    "Report",
+    "ReportGroup",
+    "StageCount",
     "UnknownPackError",
     "WorkingCalendar",
     "__version__",

@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,6 +19,7 @@ from ._decision import Decision
 from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
 from ._model import TIER_NAMES, pack_json_schema
 from ._pack import Pack, bundled_names, load_pack
+from ._report import Report
 from ._yamlsrc import YamlProblem, load_file, load_text
 
 STATUS_NAMES = {
@@ -64,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--format", choices=("text", "json"), default="text")
     ck.set_defaults(run=_check)
 
+    rp = sub.add_parser("report", help="count a ledger by kind, category, stage and status")
+    rp.add_argument("pack", help="a bundled pack name or a pack directory")
+    rp.add_argument("ledger", help="JSON Lines (.jsonl), a JSON array or a YAML list of facts")
+    rp.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
+    rp.add_argument("--format", choices=("table", "json"), default="table")
+    rp.set_defaults(run=_report)
+
     sc = sub.add_parser("schema", help="print the JSON Schema of the pack format")
     sc.set_defaults(run=_schema)
 
@@ -94,6 +102,47 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(decision.model_dump_json(indent=2))
     else:
         render_table(pack, decision, sys.stdout)
+    return 0
+
+
+def read_ledger(source: str) -> Iterator[Any]:
+    """Facts from a ledger file, one at a time for JSON Lines (memory stays flat)."""
+    path = Path(source)
+    if not path.is_file():
+        raise FactError([FactProblem("ledger", source, "no such file")])
+    if path.suffix == ".jsonl":
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise FactError(
+                            [
+                                FactProblem(
+                                    f"ledger line {number}",
+                                    line.strip()[:60],
+                                    f"not JSON: {exc.msg}",
+                                )
+                            ]
+                        ) from None
+        return
+    try:
+        data = load_file(path).data
+    except YamlProblem as exc:
+        raise FactError([FactProblem("ledger", source, str(exc.diagnostic))]) from None
+    if not isinstance(data, list):
+        raise FactError([FactProblem("ledger", source, "a ledger is a list of facts")])
+    yield from data
+
+
+def _report(args: argparse.Namespace) -> int:
+    pack = load_pack(args.pack)
+    report = pack.report(read_ledger(args.ledger), args.as_of)
+    if args.format == "json":
+        print(report.model_dump_json(indent=2))
+    else:
+        render_report(pack, report, sys.stdout)
     return 0
 
 
@@ -143,6 +192,47 @@ def _role_name(pack: Pack, role_id: str | None) -> str:
         return role_id
 
 
+def _term_name(pack: Pack, section: str, term: str | None) -> str:
+    if term is None:
+        return "(全部)"
+    for entry in getattr(pack.model.vocabulary, section):
+        if entry.id == term:
+            return str(entry.name)
+    return term
+
+
+def render_report(pack: Pack, report: Report, out: TextIO) -> None:
+    """The ledger in counts, one row per kind and category, stages as at/reached."""
+    out.write(f"{pack.title} — 台账统计 — 截至 {report.as_of.isoformat()}\n")
+    rows = [("类型", "类别", "总数", "已销号", "未销号", "逾期", "阶段 (当前/已达到)")]
+    for group in report.groups:
+        stages = " · ".join(f"{s.title} {s.at}/{s.reached}" for s in group.stages)
+        rows.append(
+            (
+                _term_name(pack, "kinds", group.kind),
+                _term_name(pack, "categories", group.category),
+                str(group.total),
+                str(group.closed),
+                str(group.open),
+                str(group.overdue),
+                stages,
+            )
+        )
+    _write_rows(rows, out)
+    if report.refused:
+        out.write(f"refused: {len(report.refused)} facts\n")
+        for refused in report.refused[:20]:
+            out.write(f"  #{refused.position}: {refused.error}\n")
+
+
+def _write_rows(rows: Sequence[tuple[str, ...]], out: TextIO) -> None:
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for index, row in enumerate(rows):
+        out.write("  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
+        if index == 0:
+            out.write("  ".join("-" * w for w in widths) + "\n")
+
+
 def render_table(pack: Pack, decision: Decision, out: TextIO) -> None:
     """A readable, Chinese-first rendering of a decision for people at a terminal."""
     title = f"{pack.title} — {decision.fact_id or '(no id)'} — 截至 {decision.as_of.isoformat()}"
@@ -169,10 +259,6 @@ def render_table(pack: Pack, decision: Decision, out: TextIO) -> None:
                 a.basis,
             )
         )
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for index, row in enumerate(rows):
-        out.write("  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
-        if index == 0:
-            out.write("  ".join("-" * w for w in widths) + "\n")
+    _write_rows(rows, out)
     for notice in decision.warnings:
         out.write(f"warning: {notice.code}: {notice.message}\n")

@@ -21,6 +21,7 @@ from ._engine import CompiledPack
 from ._errors import Diagnostic, UnknownPackError, did_you_mean
 from ._fact import Fact, parse_as_of
 from ._loader import PACK_FILE, read_pack
+from ._report import Report, build_report
 
 Engine = Literal["native"]
 
@@ -137,6 +138,12 @@ class Pack:
         FactError (a ValueError) naming the field, the value and what is allowed.
         """
         return self._compiled.evaluate(fact, parse_as_of(as_of))
+
+    def report(self, facts: Iterable[Fact | Mapping[str, Any]], as_of: date | str) -> Report:
+        """Counts over a ledger as of a date: per kind and category, closed and open,
+        overdue, per responsible tier and lifecycle stage. Refused facts are listed in
+        ``Report.refused`` with their position and error, not counted; they do not stop it."""
+        return build_report(self, facts, as_of)
 
     def __repr__(self) -> str:
         return f"<Pack {self.name!r} {self.title!r}>"

@@ -1,0 +1,156 @@
+"""Ledger reports: what a rectification ledger looks like as of a date, in counts.
+
+Provincial offices publish exactly this kind of table — so many cases transferred, so many
+closed, so many reached the standard, so many still in progress. A report evaluates every
+fact of a ledger and counts, per kind and category: how many, how many closed and open, how
+many with an overdue action, by responsible tier, and per lifecycle stage how many are at it
+now and how many have reached it. It streams: memory does not grow with the ledger.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from ._decision import Decision, _Dumpable
+from ._errors import FactError
+
+if TYPE_CHECKING:
+    from ._pack import Pack
+
+
+@dataclass(frozen=True, slots=True)
+class StageCount(_Dumpable):
+    stage: str
+    title: str
+    at: int
+    """Facts whose furthest recorded stage is this one."""
+    reached: int
+    """Facts at this stage or beyond it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportGroup(_Dumpable):
+    """The counts for one kind, and one category of it (``category`` None: all of them)."""
+
+    kind: str
+    category: str | None
+    total: int
+    closed: int
+    open: int
+    overdue: int
+    """Facts with at least one overdue action."""
+    tiers: dict[str, int]
+    """Facts per responsible tier ("none" where the pack decides none)."""
+    stages: tuple[StageCount, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedFact(_Dumpable):
+    fact_id: str | None
+    position: int
+    """The fact's place in the ledger, counting from 1."""
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report(_Dumpable):
+    pack: str
+    as_of: date
+    total: int
+    groups: tuple[ReportGroup, ...]
+    refused: tuple[RefusedFact, ...]
+
+
+class _Tally:
+    __slots__ = ("closed", "overdue", "reached", "stage_at", "tiers", "total")
+
+    def __init__(self) -> None:
+        self.total = self.closed = self.overdue = 0
+        self.tiers: Counter[str] = Counter()
+        self.stage_at: Counter[str] = Counter()
+        self.reached: Counter[str] = Counter()
+
+    def add(self, decision: Decision, reached: tuple[str, ...]) -> None:
+        self.total += 1
+        self.closed += decision.closed
+        self.overdue += any(a.status == "overdue" for a in decision.actions)
+        self.tiers[decision.responsible_tier or "none"] += 1
+        if decision.stage is not None:
+            self.stage_at[decision.stage] += 1
+        self.reached.update(reached)
+
+
+def build_report(
+    pack: Pack, facts: Iterable[Any], as_of: date | str, *, max_refused: int = 1000
+) -> Report:
+    """Evaluate every fact and count. Refused facts are listed (up to ``max_refused``), not
+    counted, and do not stop the report."""
+    stage_order: dict[str, tuple[int, int]] = {}
+    stage_title: dict[str, str] = {}
+    upstream: dict[str, tuple[str, ...]] = {}
+    for li, lifecycle in enumerate(pack.model.lifecycles):
+        ids = [s.id for s in lifecycle.stages]
+        for si, stage in enumerate(lifecycle.stages):
+            stage_order[stage.id] = (li, si)
+            stage_title[stage.id] = stage.title
+            upstream[stage.id] = tuple(ids[: si + 1])
+
+    tallies: dict[tuple[str, str | None], _Tally] = {}
+    refused: list[RefusedFact] = []
+    total = 0
+    as_of_date: date | None = None
+    for position, fact in enumerate(facts, start=1):
+        try:
+            decision = pack.evaluate(fact, as_of)
+        except FactError as exc:
+            if len(refused) < max_refused:
+                refused.append(
+                    RefusedFact(
+                        exc.fact_id if isinstance(exc.fact_id, str) else None, position, str(exc)
+                    )
+                )
+            continue
+        as_of_date = decision.as_of
+        total += 1
+        reached = upstream.get(decision.stage, ()) if decision.stage else ()
+        tallies.setdefault((decision.kind, None), _Tally()).add(decision, reached)
+        category = _category(fact)
+        if category is not None:
+            tallies.setdefault((decision.kind, category), _Tally()).add(decision, reached)
+
+    if as_of_date is None:
+        from ._fact import parse_as_of
+
+        as_of_date = parse_as_of(as_of)
+    groups = []
+    for (kind, category), tally in sorted(
+        tallies.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
+    ):
+        seen = sorted(set(tally.reached) | set(tally.stage_at), key=lambda s: stage_order[s])
+        groups.append(
+            ReportGroup(
+                kind=kind,
+                category=category,
+                total=tally.total,
+                closed=tally.closed,
+                open=tally.total - tally.closed,
+                overdue=tally.overdue,
+                tiers=dict(tally.tiers),
+                stages=tuple(
+                    StageCount(s, stage_title[s], tally.stage_at[s], tally.reached[s]) for s in seen
+                ),
+            )
+        )
+    return Report(
+        pack=pack.name, as_of=as_of_date, total=total, groups=tuple(groups), refused=tuple(refused)
+    )
+
+
+def _category(fact: Mapping[str, Any] | Any) -> str | None:
+    """The fact's category, read back from the input (a mapping or a Fact)."""
+    value = fact.get("category") if isinstance(fact, Mapping) else getattr(fact, "category", None)
+    return value if isinstance(value, str) else None
