@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from ._checker import check_pack
 from ._decision import Decision
 from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
 from ._model import TIER_NAMES, pack_json_schema
@@ -63,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     ck = sub.add_parser("check", help="load packs and report every diagnostic")
     ck.add_argument("packs", nargs="*", help="pack names or directories (default: all bundled)")
     ck.add_argument("--format", choices=("text", "json"), default="text")
+    ck.add_argument(
+        "--assumptions",
+        action="store_true",
+        help="also list each pack's assumptions (as information)",
+    )
     ck.set_defaults(run=_check)
 
     rp = sub.add_parser("report", help="count a ledger by kind, category, stage and status")
@@ -151,15 +157,18 @@ def _check(args: argparse.Namespace) -> int:
     diagnostics: list[Diagnostic] = []
     for name in names:
         try:
-            load_pack(name)
+            pack = load_pack(name)
         except PackError as exc:
             diagnostics.extend(exc.diagnostics)
+            continue
+        if pack.located is not None:
+            diagnostics.extend(check_pack(pack.model, pack.located, assumptions=args.assumptions))
     if args.format == "json":
         print(json.dumps([d.to_json() for d in diagnostics], ensure_ascii=False, indent=2))
     else:
         for diagnostic in diagnostics:
             print(diagnostic, file=sys.stderr)
-    return 1 if any(d.severity == "error" for d in diagnostics) else 0
+    return 1 if any(d.severity != "info" for d in diagnostics) else 0
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -87,6 +87,11 @@ class Term(Strict):
     id: Id
     name: str = Field(description="the Chinese term")
     note: str | None = None
+    informative: bool = Field(
+        default=False,
+        description="facts may record it, but the document attaches no consequence to it "
+        "(the checker does not report it as unused)",
+    )
 
 
 class KindSpec(Term):

@@ -22,6 +22,7 @@ from ._errors import Diagnostic, UnknownPackError, did_you_mean
 from ._fact import Fact, parse_as_of
 from ._loader import PACK_FILE, read_pack
 from ._report import Report, build_report
+from ._yamlsrc import Located
 
 Engine = Literal["native"]
 
@@ -106,8 +107,11 @@ class Pack:
         path: Path,
         calendar: WorkingCalendar,
         notices: Sequence[CalendarNotice] = (),
+        located: Located | None = None,
     ):
         self.model = model
+        self.located = located
+        """Where each part of pack.yaml stood, for tools that report on the pack."""
         self.path = path
         self.calendar = calendar
         self.notices = tuple(notices)
@@ -165,7 +169,7 @@ def load_pack(
         raise ValueError(f"unknown engine `{engine}`; available: native")
     directory = resolve_pack_dir(name_or_path)
     root = policies_dir() if directory.parent == policies_dir() else None
-    model, _ = read_pack(directory, root)
+    model, located = read_pack(directory, root)
     notices = tuple(calendar_notices)
     calendar = build_calendar(model.calendar.extra_holidays, model.calendar.extra_workdays, notices)
-    return Pack(model, directory, calendar, notices)
+    return Pack(model, directory, calendar, notices, located)

@@ -1,0 +1,448 @@
+"""The pack checker: mistakes a pack can load with but should not ship with.
+
+Loading already refuses what cannot be evaluated (syntax, shape, references). The checker
+looks for what evaluates *wrongly*: combinations of source and category that nothing covers,
+two rules or chains that can apply to the same fact with no precedence between them, rules
+that can never apply, later steps due before earlier ones, chains that descend the tiers,
+vocabulary nobody uses. It analyses the pack over its own declared vocabulary, using the same
+specialisation as the evaluator, and where a question depends on flags, events, sectors or
+attrs it tries every combination of the values the conditions test (small by construction:
+conditions name few of them).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from datetime import date
+from typing import Any
+
+from . import _conditions as C
+from . import _model as M
+from ._errors import Diagnostic, Severity
+from ._fact import FactView
+from ._yamlsrc import Located, PathKey
+
+MAX_COMBINATIONS = 4096
+
+# Rough calendar length of a window, in days, to compare windows in different units.
+_DAYS_PER = {"working_days": 7 / 5, "days": 1.0, "months": 30.4}
+
+
+class _Item:
+    """A rule, chain or lifecycle with where it stands in the file."""
+
+    def __init__(self, model: Any, path: PathKey, section: str):
+        self.model = model
+        self.path = path
+        self.section = section
+        self.id: str = model.id
+        self.overrides: set[str] = set(model.overrides)
+
+
+def check_pack(
+    model: M.PackModel, located: Located, *, assumptions: bool = False
+) -> list[Diagnostic]:
+    """Every finding about a loaded pack, sorted by position."""
+    checker = _Checker(model, located)
+    found = list(checker.run())
+    if assumptions:
+        found += [
+            located.diagnostic(
+                ("assumptions", i, "id"),
+                "assumption",
+                f"`{a.id}`: {a.about} — reading: {a.reading}",
+                severity="info",
+            )
+            for i, a in enumerate(model.assumptions)
+        ]
+    return sorted(found, key=Diagnostic.sort_key)
+
+
+class _Checker:
+    def __init__(self, model: M.PackModel, located: Located):
+        self.model = model
+        self.located = located
+        self.tiers = {r.id: r.tier for r in model.roles}
+        self.rules = [_Item(r, ("rules", i), "rules") for i, r in enumerate(model.rules)]
+        self.chains = [
+            _Item(c, ("closure_chains", i), "closure_chains")
+            for i, c in enumerate(model.closure_chains)
+        ]
+        self.lifecycles = [
+            _Item(c, ("lifecycles", i), "lifecycles") for i, c in enumerate(model.lifecycles)
+        ]
+        vocab = model.vocabulary
+        self.keys: list[C.StaticKey] = [
+            (kind.id, source, category, any_flag)
+            for kind in vocab.kinds
+            for source in (
+                [t.id for t in vocab.sources]
+                if "source" in kind.requires
+                else [None, *(t.id for t in vocab.sources)]
+            )
+            for category in (
+                [t.id for t in vocab.categories]
+                if "category" in kind.requires
+                else [None, *(t.id for t in vocab.categories)]
+            )
+            for any_flag in ((False, True) if vocab.flags else (False,))
+        ]
+
+    def diag(
+        self, path: PathKey, code: str, message: str, severity: Severity = "warning"
+    ) -> Diagnostic:
+        return self.located.diagnostic(path, code, message, severity=severity)
+
+    def run(self) -> Iterator[Diagnostic]:
+        yield from self._gaps()
+        yield from self._conflicts(
+            self.chains, "conflict_chain", "closure chains", lambda a, b: True
+        )
+        yield from self._conflicts(
+            self.lifecycles, "conflict_lifecycle", "lifecycles", lambda a, b: True
+        )
+        yield from self._conflicts(
+            [r for r in self.rules if r.model.responsible],
+            "conflict_responsible",
+            "rules naming a responsible role",
+            lambda a, b: a.model.responsible != b.model.responsible,
+        )
+        yield from self._never_apply()
+        yield from self._window_order()
+        yield from self._chain_tiers()
+        yield from self._unused()
+
+    # -- applicability ------------------------------------------------------------------
+
+    def _residuals(self, items: list[_Item], key: C.StaticKey) -> list[tuple[_Item, Any]]:
+        out = []
+        for item in items:
+            residual = C.specialise(item.model.when, key)
+            if residual is not False:
+                out.append((item, residual))
+        return out
+
+    def _gaps(self) -> Iterator[Diagnostic]:
+        """A kind × source × category that no closure chain (or lifecycle) covers."""
+        if not self.chains and not self.lifecycles:
+            return
+        reported: set[tuple[str, str | None, str | None]] = set()
+        for key in self.keys:
+            kind = key[0]
+            spec = next(k for k in self.model.vocabulary.kinds if k.id == kind)
+            if not {"source", "category"} <= set(spec.requires):
+                continue
+            covering = self._residuals(self.chains, key) + self._residuals(self.lifecycles, key)
+            if covering or key[:3] in reported:
+                continue
+            reported.add(key[:3])
+            index = [k.id for k in self.model.vocabulary.kinds].index(kind)
+            yield self.diag(
+                ("vocabulary", "kinds", index, "id"),
+                "gap",
+                f"no closure chain or lifecycle covers {kind} × source "
+                f"`{key[1]}` × category `{key[2]}`",
+            )
+
+    def _conflicts(
+        self, items: list[_Item], code: str, what: str, differ: Any
+    ) -> Iterator[Diagnostic]:
+        """Two items that can apply to one fact, decide differently, and have no precedence."""
+        reported: set[tuple[str, str]] = set()
+        for key in self.keys:
+            applying = self._residuals(items, key)
+            for (a, ra), (b, rb) in itertools.combinations(applying, 2):
+                pair = (a.id, b.id)
+                if pair in reported or a.id in b.overrides or b.id in a.overrides:
+                    continue
+                if not differ(a, b) or not _can_both_hold(ra, rb):
+                    continue
+                reported.add(pair)
+                yield self.diag(
+                    (*b.path, "id"),
+                    code,
+                    f"`{a.id}` and `{b.id}` can both apply (e.g. to {_describe_key(key)}) "
+                    f"and no `overrides` ranks them",
+                    severity="error",
+                )
+
+    def _never_apply(self) -> Iterator[Diagnostic]:
+        """Rules, chains and lifecycles no fact can reach, or that are always displaced."""
+        for items in (self.rules, self.chains, self.lifecycles):
+            for item in items:
+                reachable = False
+                displaced_everywhere = True
+                for key in self.keys:
+                    residual = C.specialise(item.model.when, key)
+                    if residual is False or not _satisfiable(residual):
+                        continue
+                    reachable = True
+                    if not self._always_displaced(item, items, key, residual):
+                        displaced_everywhere = False
+                        break
+                if not reachable:
+                    yield self.diag(
+                        (*item.path, "id"),
+                        "never_applies",
+                        f"`{item.id}` applies to no fact the vocabulary allows",
+                    )
+                elif displaced_everywhere:
+                    yield self.diag(
+                        (*item.path, "id"),
+                        "shadowed",
+                        f"`{item.id}` never takes effect: wherever it applies, an "
+                        "item that overrides it applies too",
+                    )
+
+    def _always_displaced(
+        self, item: _Item, items: list[_Item], key: C.StaticKey, residual: Any
+    ) -> bool:
+        winners = [other for other in items if item.id in other.overrides]
+        for other in winners:
+            other_residual = C.specialise(other.model.when, key)
+            if other_residual is True or (
+                other_residual is not False and _implies(residual, other_residual)
+            ):
+                return True
+        return False
+
+    # -- windows and chains ---------------------------------------------------------------
+
+    def _window_order(self) -> Iterator[Diagnostic]:
+        """Within a rule, a later obligation on the same trigger due before an earlier one."""
+        for rule in self.rules:
+            obligations = rule.model.obligations
+            for (_, a), (j, b) in itertools.combinations(enumerate(obligations), 2):
+                if a.window is None or b.window is None or a.trigger != b.trigger:
+                    continue
+                if _length(b.window) < _length(a.window):
+                    yield self.diag(
+                        (*rule.path, "obligations", j, "window"),
+                        "window_order",
+                        f"`{b.id}` is due before `{a.id}`, which comes first, on the same "
+                        f"trigger (`{_window_text(b.window)}` < `{_window_text(a.window)}`)",
+                    )
+
+    def _chain_tiers(self) -> Iterator[Diagnostic]:
+        for chain in self.chains:
+            ranks = [M.TIER_RANK[self.tiers[s.actor]] for s in chain.model.steps]
+            for k in range(1, len(ranks)):
+                if ranks[k] < ranks[k - 1]:
+                    step = chain.model.steps[k]
+                    yield self.diag(
+                        (*chain.path, "steps", k, "actor"),
+                        "chain_descends",
+                        f"step `{step.id}` ({self.tiers[step.actor]}) comes after a "
+                        f"{self.tiers[chain.model.steps[k - 1].actor]} step: a closure chain "
+                        "climbs the tiers",
+                        severity="error",
+                    )
+            last_rank = ranks[-1]
+            for key in self.keys:
+                if not self._residuals([chain], key):
+                    continue
+                for rule, _ in self._residuals([r for r in self.rules if r.model.responsible], key):
+                    tier = self.tiers[rule.model.responsible]
+                    if M.TIER_RANK[tier] > last_rank:
+                        yield self.diag(
+                            (*chain.path, "steps", len(ranks) - 1, "actor"),
+                            "chain_below_responsible",
+                            f"`{chain.id}` closes at the {M.TIERS[last_rank]} tier, below "
+                            f"the {tier} body `{rule.model.responsible}` that "
+                            f"`{rule.id}` makes responsible",
+                        )
+                        return
+
+    # -- vocabulary -----------------------------------------------------------------------
+
+    def _unused(self) -> Iterator[Diagnostic]:
+        used = _used_names(self.model)
+        vocab = self.model.vocabulary
+        # Sectors and attrs describe a fact for the ledger; flags and events exist to be
+        # decided on, so one that nothing uses is a likely mistake.
+        sections: list[tuple[str, str, list[Any]]] = [
+            ("flag", "flags", vocab.flags),
+            ("event", "events", vocab.events),
+        ]
+        for kind, section, entries in sections:
+            for i, entry in enumerate(entries):
+                if entry.id not in used[kind] and not entry.informative:
+                    yield self.diag(
+                        ("vocabulary", section, i, "id"),
+                        f"unused_{kind}",
+                        f"{kind} `{entry.id}` is declared but no rule, chain, "
+                        "lifecycle or duty uses it",
+                    )
+        for i, role in enumerate(self.model.roles):
+            if role.id not in used["role"]:
+                yield self.diag(
+                    ("roles", i, "id"),
+                    "unused_role",
+                    f"role `{role.id}` is declared but nothing names it",
+                )
+        for i, assumption in enumerate(self.model.assumptions):
+            if assumption.id not in used["assumption"] and not assumption.rows:
+                yield self.diag(
+                    ("assumptions", i, "id"),
+                    "unused_assumption",
+                    f"assumption `{assumption.id}` is cited by nothing and names no inventory rows",
+                )
+
+
+def _used_names(model: M.PackModel) -> dict[str, set[str]]:
+    used: dict[str, set[str]] = {
+        k: set() for k in ("flag", "event", "sector", "attr", "role", "assumption")
+    }
+
+    def conditions(cond: C.Condition | None) -> None:
+        for field, name, _ in C.references(cond):
+            if field in used:
+                used[field].add(name)
+
+    for rule in model.rules:
+        conditions(rule.when)
+        used["role"].update(filter(None, [rule.responsible]))
+        used["assumption"].update(rule.assumptions)
+        for ob in rule.obligations:
+            used["role"].update(filter(None, [ob.actor, ob.recipient]))
+            used["event"].update(
+                filter(None, [ob.done_when, ob.trigger.event if ob.trigger else None])
+            )
+            used["attr"].update(filter(None, [ob.due_attr, ob.extended_until]))
+            used["assumption"].update(ob.assumptions)
+    for chain in model.closure_chains:
+        conditions(chain.when)
+        used["event"].add(chain.starts_when)
+        used["assumption"].update(chain.assumptions)
+        for step in chain.steps:
+            used["role"].update(filter(None, [step.actor, step.recipient]))
+            used["event"].add(step.done_when)
+            used["assumption"].update(step.assumptions)
+    for lifecycle in model.lifecycles:
+        conditions(lifecycle.when)
+        used["assumption"].update(lifecycle.assumptions)
+        for stage in lifecycle.stages:
+            used["role"].update(filter(None, [stage.actor, stage.recipient]))
+            used["event"].add(stage.entered_when)
+            used["assumption"].update(stage.assumptions)
+    for duty in model.recurring:
+        conditions(duty.when)
+        used["role"].update(filter(None, [duty.actor, duty.recipient]))
+        used["assumption"].update(duty.assumptions)
+    return used
+
+
+# -- small satisfiability over the atoms a residual condition tests --------------------------
+
+
+def _atoms(conds: Iterable[Any]) -> dict[str, Any]:
+    flags: set[str] = set()
+    events: set[str] = set()
+    sectors: set[str | None] = {None}
+    attrs: dict[str, set[object]] = {}
+    for cond in conds:
+        if cond is True or cond is False:
+            continue
+        for field, name, _ in C.references(cond):
+            if field == "flag":
+                flags.add(name)
+            elif field == "event":
+                events.add(name)
+            elif field == "sector":
+                sectors.add(name)
+        for test, _ in C.attr_tests(cond):
+            values = attrs.setdefault(test.id, {None})
+            if test.equals is not None:
+                values.add(test.equals)
+            values.update(test.in_ or [])
+            values.add(_Other())
+    return {
+        "flags": sorted(flags),
+        "events": sorted(events),
+        "sectors": list(sectors),
+        "attrs": attrs,
+    }
+
+
+class _Other:
+    """An attr value that no test names."""
+
+
+def _worlds(conds: list[Any]) -> Iterator[FactView] | None:
+    atoms = _atoms(conds)
+    attr_ids = sorted(atoms["attrs"])
+    choices: list[list[Any]] = [[False, True]] * (len(atoms["flags"]) + len(atoms["events"]))
+    choices += [atoms["sectors"]] + [list(atoms["attrs"][a]) for a in attr_ids]
+    total = 1
+    for options in choices:
+        total *= len(options)
+    if total > MAX_COMBINATIONS:
+        return None
+
+    def generate() -> Iterator[FactView]:
+        n_flags, n_events = len(atoms["flags"]), len(atoms["events"])
+        for combo in itertools.product(*choices):
+            flags = frozenset(
+                f for f, on in zip(atoms["flags"], combo[:n_flags], strict=True) if on
+            )
+            events = {
+                e: date(2024, 1, 1)
+                for e, on in zip(atoms["events"], combo[n_flags : n_flags + n_events], strict=True)
+                if on
+            }
+            sector = combo[n_flags + n_events]
+            attrs = {
+                a: v
+                for a, v in zip(attr_ids, combo[n_flags + n_events + 1 :], strict=True)
+                if v is not None
+            }
+            yield FactView(None, "", None, None, sector, flags, events, attrs)
+
+    return generate()
+
+
+def _holds(cond: Any, world: FactView) -> bool:
+    return cond is True or (cond is not False and C.compile_predicate(cond)(world))
+
+
+def _satisfiable(cond: Any) -> bool:
+    if cond is True:
+        return True
+    worlds = _worlds([cond])
+    return True if worlds is None else any(_holds(cond, w) for w in worlds)
+
+
+def _can_both_hold(a: Any, b: Any) -> bool:
+    worlds = _worlds([a, b])
+    return True if worlds is None else any(_holds(a, w) and _holds(b, w) for w in worlds)
+
+
+def _implies(a: Any, b: Any) -> bool:
+    worlds = _worlds([a, b])
+    return False if worlds is None else all(_holds(b, w) for w in worlds if _holds(a, w))
+
+
+def _length(window: M.Window) -> float:
+    for unit, factor in _DAYS_PER.items():
+        value = getattr(window, unit)
+        if value is not None:
+            return float(value) * factor
+    return 0.0
+
+
+def _window_text(window: M.Window) -> str:
+    for unit in _DAYS_PER:
+        value = getattr(window, unit)
+        if value is not None:
+            return f"{unit}: {value}"
+    return "?"
+
+
+def _describe_key(key: C.StaticKey) -> str:
+    parts = [key[0]] + [
+        f"{name} {value}"
+        for name, value in (("source", key[1]), ("category", key[2]))
+        if value is not None
+    ]
+    return " ".join(parts)
