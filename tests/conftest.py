@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,12 @@ def any_pack(request: pytest.FixtureRequest) -> ecorules.Pack:
 @pytest.fixture(scope="session")
 def shidian() -> ecorules.Pack:
     return ecorules.load_pack("shidian")
+
+
+@functools.cache
+def load(name: str) -> ecorules.Pack:
+    """A bundled pack, loaded once per test session, when a test first needs it."""
+    return ecorules.load_pack(name)
 
 
 def pack_dir(name: str) -> Path:

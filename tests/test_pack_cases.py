@@ -5,13 +5,18 @@ from __future__ import annotations
 import pytest
 
 import ecorules
+from ecorules import PackError
 from ecorules._cases import LoadedCase, load_cases, run_case
 
 from .conftest import PACK_NAMES, pack_dir
 
-_CASES: list[tuple[str, LoadedCase]] = [
-    (name, loaded) for name in PACK_NAMES for loaded in load_cases(pack_dir(name))
-]
+_CASES: list[tuple[str, LoadedCase]] = []
+_BROKEN: dict[str, str] = {}
+for _name in PACK_NAMES:
+    try:
+        _CASES += [(_name, loaded) for loaded in load_cases(pack_dir(_name))]
+    except PackError as exc:  # reported by test_case_files_are_well_formed, for this pack only
+        _BROKEN[_name] = str(exc)
 _PACKS: dict[str, ecorules.Pack] = {}
 
 
@@ -49,3 +54,8 @@ def test_every_rule_has_a_case(pack_name: str) -> None:
 @pytest.mark.parametrize("pack_name", PACK_NAMES)
 def test_pack_has_cases(pack_name: str) -> None:
     assert any(name == pack_name for name, _ in _CASES)
+
+
+@pytest.mark.parametrize("pack_name", PACK_NAMES)
+def test_case_files_are_well_formed(pack_name: str) -> None:
+    assert pack_name not in _BROKEN, _BROKEN.get(pack_name)

@@ -12,9 +12,7 @@ from opencc import OpenCC
 
 import ecorules
 
-from .conftest import PACK_NAMES, SHARED, pack_dir
-
-PACKS = {name: ecorules.load_pack(name) for name in PACK_NAMES}
+from .conftest import PACK_NAMES, SHARED, load, pack_dir
 
 
 def _quotes(pack: ecorules.Pack) -> list[tuple[str, str]]:
@@ -47,7 +45,7 @@ def _normalise(text: str) -> str:
 
 @pytest.mark.parametrize("name", PACK_NAMES)
 def test_quotes_are_verbatim(name: str) -> None:
-    pack = PACKS[name]
+    pack = load(name)
     document = _normalise((pack.path / pack.model.metadata.document).read_text("utf-8"))
     missing = [
         (item, quote)
@@ -59,7 +57,7 @@ def test_quotes_are_verbatim(name: str) -> None:
 
 @pytest.mark.parametrize("name", PACK_NAMES)
 def test_every_inventory_row_is_accounted_for(name: str) -> None:
-    pack = PACKS[name]
+    pack = load(name)
     inventory_name = pack.model.metadata.inventory
     if inventory_name is None:
         pytest.skip("the pack names no inventory")
@@ -80,7 +78,7 @@ def test_every_inventory_row_is_accounted_for(name: str) -> None:
 
 @pytest.mark.parametrize("name", PACK_NAMES)
 def test_every_assumption_is_referenced_or_row_bound(name: str) -> None:
-    model = PACKS[name].model
+    model = load(name).model
     used: set[str] = set()
     for rule in model.rules:
         used.update(rule.assumptions)

@@ -12,10 +12,9 @@ from hypothesis import strategies as st
 import ecorules
 from ecorules._model import TIER_RANK
 
-from .conftest import PACK_NAMES
+from .conftest import PACK_NAMES, load
 from .strategies import facts_as_of
 
-PACKS = {name: ecorules.load_pack(name) for name in PACK_NAMES}
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -34,7 +33,7 @@ def working_day_windows(pack: ecorules.Pack) -> dict[str, str]:
 
 @pytest.mark.parametrize("name", PACK_NAMES)
 def test_working_day_due_dates_are_working_days_after_the_trigger(name: str) -> None:
-    pack = PACKS[name]
+    pack = load(name)
     windows = working_day_windows(pack)
 
     @SETTINGS
@@ -53,7 +52,7 @@ def test_working_day_due_dates_are_working_days_after_the_trigger(name: str) -> 
 
 @pytest.mark.parametrize("name", PACK_NAMES)
 def test_evaluation_is_deterministic_and_leaves_the_fact_alone(name: str) -> None:
-    pack = PACKS[name]
+    pack = load(name)
 
     @SETTINGS
     @given(case=facts_as_of(pack))
@@ -71,7 +70,7 @@ def test_evaluation_is_deterministic_and_leaves_the_fact_alone(name: str) -> Non
 
 @pytest.mark.parametrize("name", PACK_NAMES)
 def test_closure_chains_climb_tiers(name: str) -> None:
-    pack = PACKS[name]
+    pack = load(name)
     tiers = {role.id: role.tier for role in pack.model.roles}
     for chain in pack.model.closure_chains:
         ranks = [TIER_RANK[tiers[step.actor]] for step in chain.steps]
@@ -81,7 +80,7 @@ def test_closure_chains_climb_tiers(name: str) -> None:
 @pytest.mark.parametrize("name", PACK_NAMES)
 def test_every_valid_problem_gets_a_chain(name: str) -> None:
     """No gaps: each (kind, source, category) a fact may state has a closure chain."""
-    pack = PACKS[name]
+    pack = load(name)
     vocab = pack.model.vocabulary
     for kind in vocab.kinds:
         if not {"source", "category"} <= set(kind.requires):
@@ -95,7 +94,7 @@ def test_every_valid_problem_gets_a_chain(name: str) -> None:
 
 @pytest.mark.parametrize("name", PACK_NAMES)
 def test_overdue_never_turns_back_to_pending(name: str) -> None:
-    pack = PACKS[name]
+    pack = load(name)
 
     @SETTINGS
     @given(case=facts_as_of(pack), later=st.integers(1, 400))
@@ -113,7 +112,7 @@ def test_overdue_never_turns_back_to_pending(name: str) -> None:
 
 @pytest.mark.parametrize("name", PACK_NAMES)
 def test_recording_a_completion_never_adds_an_overdue_action(name: str) -> None:
-    pack = PACKS[name]
+    pack = load(name)
     completes = {
         ob.id: ob.done_when
         for rule in pack.model.rules
