@@ -67,6 +67,8 @@ def facts(pack: ecorules.Pack, *, with_events: bool = True) -> st.SearchStrategy
                 attrs[spec.id] = draw(st.integers(0, 10_000))
             elif spec.type == "boolean":
                 attrs[spec.id] = draw(st.booleans())
+            elif spec.type == "date":
+                attrs[spec.id] = draw(dates()).isoformat()
             else:
                 attrs[spec.id] = draw(st.text(max_size=10))
         if attrs:

@@ -874,7 +874,7 @@ def _stage(
         if stages[index].entered_when in events:
             furthest = index
             break
-    skipped = [s.id for s in stages[:furthest] if s.entered_when not in events]
+    skipped = [s.id for s in stages[: max(furthest, 0)] if s.entered_when not in events]
     if skipped:
         warnings.append(
             Notice(

@@ -64,7 +64,9 @@ def _null_is_empty_map(value: object) -> object:
     return {} if value is None else value
 
 
-AttrValue = bool | int | str
+# Plain `date` too: a YAML file gives unquoted dates as date objects; a date attr's ISO
+# string is made a date by the pack, which knows the attr's type.
+AttrValue = bool | int | str | date
 
 
 class Fact(BaseModel):

@@ -56,7 +56,7 @@ class Metadata(Strict):
     title_inferred: bool = Field(default=False, description="the document states no title")
     issuer: str = Field(description="the adopting or publishing body, in Chinese")
     issuer_note: str | None = None
-    published: date
+    published: date | None = Field(default=None, description="left out when the text gives none")
     jurisdiction: str
     tier: Tier
     valid_from: date | None = None
