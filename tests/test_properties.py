@@ -139,3 +139,56 @@ def test_recording_a_completion_never_adds_an_overdue_action(name: str) -> None:
         assert overdue_after <= overdue_before
 
     check()
+
+
+@pytest.mark.parametrize("name", PACK_NAMES)
+def test_a_lifecycle_never_skips_a_stage(name: str) -> None:
+    """The next-stage action is always the stage right after the current one."""
+    pack = load(name)
+    if not pack.model.lifecycles:
+        pytest.skip("no lifecycle")
+    order = {lc.id: [s.id for s in lc.stages] for lc in pack.model.lifecycles}
+
+    @SETTINGS
+    @given(case=facts_as_of(pack))
+    def check(case: tuple[dict, date]) -> None:
+        fact, as_of = case
+        decision = pack.evaluate(fact, as_of)
+        if decision.lifecycle_id is None:
+            return
+        stages = order[decision.lifecycle_id]
+        current = stages.index(decision.stage) if decision.stage else -1
+        upcoming = [a.id for a in decision.actions if a.kind == "stage"]
+        assert upcoming == stages[current + 1 : current + 2]
+
+    check()
+
+
+@pytest.mark.parametrize("name", PACK_NAMES)
+def test_an_extension_moves_a_deadline_later_never_earlier(name: str) -> None:
+    pack = load(name)
+    extended = {
+        ob.id: ob.extended_until
+        for rule in pack.model.rules
+        for ob in rule.obligations
+        if ob.extended_until is not None
+    }
+    if not extended:
+        pytest.skip("no extensions")
+
+    @SETTINGS
+    @given(case=facts_as_of(pack), extension=st.dates(date(2023, 1, 1), date(2026, 12, 31)))
+    def check(case: tuple[dict, date], extension: date) -> None:
+        fact, as_of = case
+        before = {a.id: a for a in pack.evaluate(fact, as_of).actions}
+        for action_id, attr in extended.items():
+            if action_id not in before or before[action_id].due is None:
+                continue
+            with_extension = copy.deepcopy(fact)
+            with_extension.setdefault("attrs", {})[attr] = extension.isoformat()
+            after = pack.evaluate(with_extension, as_of).action(action_id)
+            assert after.due is not None and after.due >= before[action_id].due
+            if extension > before[action_id].due and attr not in fact.get("attrs", {}):
+                assert after.due == extension
+
+    check()
