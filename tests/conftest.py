@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI runs the same examples every time (a red CI must be reproducible); local runs explore.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 import ecorules
 from ecorules._pack import bundled_names, policies_dir
