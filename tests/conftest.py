@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+import ecorules
+from ecorules._pack import bundled_names, policies_dir
+
 # CI runs the same examples every time (a red CI must be reproducible); local runs explore.
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
-
-import ecorules
-from ecorules._pack import bundled_names, policies_dir
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -218,6 +218,26 @@ def _check_want(want: Want, d: Decision, out: list[str]) -> None:
         _differ(out, "warnings", sorted(want.warnings), sorted(d.warning_codes))
 
 
+def coverage(pack: Any, loaded: list[LoadedCase]) -> tuple[set[str], set[str]]:
+    """(exercised, declared): the rules, chains, lifecycles, duties and obligations that the
+    pack's `want` cases reach, against all the pack declares."""
+    model = pack.model
+    declared = {r.id for r in model.rules} | {c.id for c in model.closure_chains}
+    declared |= {lc.id for lc in model.lifecycles} | {d.id for d in model.recurring}
+    declared |= {ob.id for r in model.rules for ob in r.obligations}
+    exercised: set[str] = set()
+    for item in loaded:
+        if item.case.want is None:
+            continue
+        try:
+            decision = pack.evaluate(item.case.fact, item.case.as_of)
+        except FactError:
+            continue
+        exercised.update(decision.matched_rules)
+        exercised.update(a.id for a in decision.actions)
+    return exercised & declared, declared
+
+
 def iter_case_dirs(root: Path) -> Iterator[Path]:
     for pack_dir in sorted(root.iterdir()):
         if (pack_dir / "pack.yaml").is_file():

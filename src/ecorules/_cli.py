@@ -12,6 +12,7 @@ import json
 import sys
 import unicodedata
 from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -61,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--format", choices=("table", "json"), default="table")
     ev.set_defaults(run=_evaluate)
 
+    ex = sub.add_parser("explain", help="why a decision is what it is: rules and due dates")
+    ex.add_argument("pack", help="a bundled pack name or a pack directory")
+    ex.add_argument("fact", help="a YAML or JSON file holding the fact, or - for stdin")
+    ex.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
+    ex.add_argument("--format", choices=("text", "json"), default="text")
+    ex.set_defaults(run=_explain)
+
     ck = sub.add_parser("check", help="load packs and report every diagnostic")
     ck.add_argument("packs", nargs="*", help="pack names or directories (default: all bundled)")
     ck.add_argument("--format", choices=("text", "json"), default="text")
@@ -77,6 +85,15 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
     rp.add_argument("--format", choices=("table", "json"), default="table")
     rp.set_defaults(run=_report)
+
+    ts = sub.add_parser("test", help="run packs' YAML cases and summarise")
+    ts.add_argument("packs", nargs="*", help="pack names or directories (default: all bundled)")
+    ts.add_argument(
+        "--coverage",
+        action="store_true",
+        help="also list the rules, chains and obligations no case exercises",
+    )
+    ts.set_defaults(run=_test)
 
     sc = sub.add_parser("schema", help="print the JSON Schema of the pack format")
     sc.set_defaults(run=_schema)
@@ -150,6 +167,88 @@ def _report(args: argparse.Namespace) -> int:
     else:
         render_report(pack, report, sys.stdout)
     return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    pack = load_pack(args.pack)
+    decision = pack.evaluate(_read_fact(args.fact), args.as_of, explain=True)
+    if args.format == "json":
+        print(decision.model_dump_json(indent=2))
+        return 0
+    render_table(pack, decision, sys.stdout)
+    explanation = decision.explanation
+    out = sys.stdout
+    out.write("\n为何如此 (why)\n")
+    for trace in explanation.rules:
+        mark = "✓" if trace.applies else "·"
+        out.write(f"{mark} {trace.id} [{trace.basis}] 「{trace.quote}」\n")
+        out.write(f"    when {trace.condition}\n")
+        if not trace.applies:
+            out.write(f"    {trace.reason}\n")
+    if explanation.due_dates:
+        out.write("\n截止日期如何计算 (how each due date was counted)\n")
+    for due in explanation.due_dates:
+        out.write(
+            f"{due.action}: {due.due.isoformat()} — {due.counted} [{due.basis}] 「{due.quote}」\n"
+        )
+        if due.rest_days:
+            out.write("    rest days crossed: " + _date_ranges(due.rest_days) + "\n")
+        if due.make_up_days:
+            out.write(
+                "    make-up workdays (调休上班) crossed: " + _date_ranges(due.make_up_days) + "\n"
+            )
+    return 0
+
+
+def _date_ranges(days: Sequence[date]) -> str:
+    """2024-10-01..07, 2024-10-13 — runs of consecutive days folded."""
+    runs: list[list[date]] = []
+    for day in days:
+        if runs and (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(
+        run[0].isoformat() if len(run) == 1 else f"{run[0].isoformat()}..{run[-1].day:02d}"
+        for run in runs
+    )
+
+
+def _test(args: argparse.Namespace) -> int:
+    from ._cases import coverage, load_cases, run_case
+
+    passed = failed = 0
+    for name in args.packs or bundled_names():
+        pack = load_pack(name)
+        cases = load_cases(pack.path)
+        failures = []
+        for loaded in cases:
+            result = run_case(pack, loaded)
+            if result.passed:
+                passed += 1
+            else:
+                failed += 1
+                failures.append(result)
+        print(
+            f"{pack.name}: {len(cases) - len(failures)} passed"
+            + (f", {len(failures)} failed" if failures else "")
+        )
+        for result in failures:
+            print(f"  FAIL {result.loaded.file}:{result.loaded.line}: {result.loaded.case.note}")
+            for mismatch in result.mismatches:
+                print(f"       {mismatch}")
+        if args.coverage:
+            exercised, declared = coverage(pack, cases)
+            missing = sorted(declared - exercised)
+            share = 100 * len(exercised) / len(declared) if declared else 100.0
+            print(
+                f"  coverage: {share:.0f}% ({len(exercised)}/{len(declared)} rules, chains, "
+                "lifecycles, duties and obligations)"
+            )
+            for item in missing:
+                print(f"    not exercised: {item}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
 
 
 def _check(args: argparse.Namespace) -> int:

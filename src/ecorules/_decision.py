@@ -127,6 +127,8 @@ class Decision(_Dumpable):
     lifecycle_id: str | None = None
     stage: str | None = None
     """The furthest lifecycle stage whose event is recorded, if any."""
+    explanation: Any = None
+    """With ``evaluate(..., explain=True)``: an ``Explanation`` of every rule and due date."""
 
     def action(self, action_id: str) -> Action:
         """The action with this id (KeyError if the decision has none)."""

@@ -7,6 +7,7 @@ pack directory, so jurisdictions can keep their packs outside the library.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +20,7 @@ from ._calendar import CalendarNotice, WorkingCalendar, build_calendar
 from ._decision import Decision
 from ._engine import CompiledPack
 from ._errors import Diagnostic, UnknownPackError, did_you_mean
-from ._fact import Fact, parse_as_of
+from ._fact import Fact, parse_as_of, read_fact
 from ._loader import PACK_FILE, read_pack
 from ._report import Report, build_report
 from ._yamlsrc import Located
@@ -135,13 +136,26 @@ class Pack:
                 return role
         raise KeyError(role_id)
 
-    def evaluate(self, fact: Fact | Mapping[str, Any], as_of: date | str) -> Decision:
+    def evaluate(
+        self, fact: Fact | Mapping[str, Any], as_of: date | str, *, explain: bool = False
+    ) -> Decision:
         """Decide what must happen next for ``fact`` as of ``as_of``.
 
         Pure and deterministic: the fact is never mutated. An invalid fact or date raises
-        FactError (a ValueError) naming the field, the value and what is allowed.
+        FactError (a ValueError) naming the field, the value and what is allowed. With
+        ``explain=True`` the decision carries an ``Explanation``: every rule, chain,
+        lifecycle and duty with whether it applied and why, and how each due date was counted.
         """
-        return self._compiled.evaluate(fact, parse_as_of(as_of))
+        decision = self._compiled.evaluate(fact, parse_as_of(as_of))
+        if not explain:
+            return decision
+        from ._explain import explain as explain_decision
+
+        view = self._compiled.check_fact(read_fact(fact))
+        events = {k: v for k, v in view.events.items() if v <= decision.as_of}
+        return dataclasses.replace(
+            decision, explanation=explain_decision(self, view.with_events(events), decision)
+        )
 
     def report(self, facts: Iterable[Fact | Mapping[str, Any]], as_of: date | str) -> Report:
         """Counts over a ledger as of a date: per kind and category, closed and open,
