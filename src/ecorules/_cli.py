@@ -95,6 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     ts.set_defaults(run=_test)
 
+    dg = sub.add_parser("diagram", help="draw a pack's flow as Mermaid or Graphviz DOT text")
+    dg.add_argument("pack", help="a bundled pack name or a pack directory")
+    dg.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    dg.set_defaults(run=_diagram)
+
     sc = sub.add_parser("schema", help="print the JSON Schema of the pack format")
     sc.set_defaults(run=_schema)
 
@@ -212,6 +217,14 @@ def _date_ranges(days: Sequence[date]) -> str:
         run[0].isoformat() if len(run) == 1 else f"{run[0].isoformat()}..{run[-1].day:02d}"
         for run in runs
     )
+
+
+def _diagram(args: argparse.Namespace) -> int:
+    from ._diagram import dot, mermaid
+
+    model = load_pack(args.pack).model
+    sys.stdout.write(mermaid(model) if args.format == "mermaid" else dot(model))
+    return 0
 
 
 def _test(args: argparse.Namespace) -> int:
