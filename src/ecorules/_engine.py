@@ -467,10 +467,12 @@ class CompiledPack:
         categories: list[str | None] = [None, *sorted(self.categories)]
         for key in itertools.product(sorted(self.kinds), sources, categories, (False, True)):
             self.plans[key] = self._plan(key, rules, chains, lifecycles, duties, order)
+        self.whole_plan = self._plan(None, rules, chains, lifecycles, duties, order)
+        """Every item, each applying when another engine (durable_rules) says it does."""
 
     @staticmethod
     def _plan(
-        key: C.StaticKey,
+        key: C.StaticKey | None,
         rules: list[tuple[M.Rule, CRule]],
         chains: list[tuple[M.ClosureChain, CChain]],
         lifecycles: list[tuple[M.Lifecycle, CLifecycle]],
@@ -478,8 +480,11 @@ class CompiledPack:
         order: dict[str, int],
     ) -> Plan:
         def guard(items: list[tuple[Any, Any]]) -> tuple[tuple[Any, C.Predicate | None], ...]:
-            out = []
+            out: list[tuple[Any, C.Predicate | None]] = []
             for model, compiled in items:
+                if key is None:  # the whole plan: another engine decides what applies
+                    out.append((compiled, _matched_by_other_engine(compiled.id)))
+                    continue
                 residual = C.specialise(model.when, key)
                 if residual is False:
                     continue
@@ -692,7 +697,14 @@ class CompiledPack:
 
     # -- evaluation -----------------------------------------------------------------------
 
-    def evaluate(self, data: Fact | Mapping[str, Any], as_of: date) -> Decision:
+    def evaluate(
+        self,
+        data: Fact | Mapping[str, Any],
+        as_of: date,
+        matcher: Callable[[FactView], frozenset[str]] | None = None,
+    ) -> Decision:
+        """The decision; ``matcher``, if given, decides which rules, chains, lifecycles and
+        duties apply (the durable_rules engine), and everything else is computed here."""
         fact = self.check_fact(read_fact(data))
         if not FACT_DATES_FROM <= as_of <= FACT_DATES_UNTIL:
             raise FactError(
@@ -719,7 +731,11 @@ class CompiledPack:
                     + ", ".join(future),
                 )
             )
-        plan = self.plans[(fact.kind, fact.source, fact.category, bool(fact.flags))]
+        if matcher is None:
+            plan = self.plans[(fact.kind, fact.source, fact.category, bool(fact.flags))]
+        else:
+            view = view.with_matched(matcher(view))
+            plan = self.whole_plan
 
         # Rules, with declared precedence (specific over general) applied.
         if plan.static_rule_ids is not None:
@@ -845,6 +861,10 @@ class CompiledPack:
             warnings=tuple(warnings),
             provenance=self.provenance,
         )
+
+
+def _matched_by_other_engine(item_id: str) -> C.Predicate:
+    return lambda view: item_id in view.matched  # type: ignore[attr-defined]
 
 
 def _only(found: Sequence[Any], what: str, code: str, warnings: list[Notice]) -> Any:

@@ -94,7 +94,17 @@ class Fact(BaseModel):
 class FactView:
     """A fact as evaluation reads it: shape-checked, dates normalised to China dates."""
 
-    __slots__ = ("attrs", "category", "events", "flags", "id", "kind", "sector", "source")
+    __slots__ = (
+        "attrs",
+        "category",
+        "events",
+        "flags",
+        "id",
+        "kind",
+        "matched",
+        "sector",
+        "source",
+    )
 
     def __init__(
         self,
@@ -115,6 +125,22 @@ class FactView:
         self.flags = flags
         self.events = events
         self.attrs = attrs
+        self.matched: frozenset[str] = frozenset()
+        """Ids of the items another engine found applicable (see CompiledPack.whole_plan)."""
+
+    def with_matched(self, matched: frozenset[str]) -> FactView:
+        view = FactView(
+            self.id,
+            self.kind,
+            self.source,
+            self.category,
+            self.sector,
+            self.flags,
+            self.events,
+            self.attrs,
+        )
+        view.matched = matched
+        return view
 
     @classmethod
     def of(cls, fact: Fact) -> FactView:

@@ -25,7 +25,8 @@ from ._loader import PACK_FILE, read_pack
 from ._report import Report, build_report
 from ._yamlsrc import Located
 
-Engine = Literal["native"]
+Engine = Literal["native", "durable"]
+ENGINES: tuple[Engine, ...] = ("native", "durable")
 
 
 @cache
@@ -109,14 +110,21 @@ class Pack:
         calendar: WorkingCalendar,
         notices: Sequence[CalendarNotice] = (),
         located: Located | None = None,
+        engine: Engine = "native",
     ):
         self.model = model
+        self.engine = engine
         self.located = located
         """Where each part of pack.yaml stood, for tools that report on the pack."""
         self.path = path
         self.calendar = calendar
         self.notices = tuple(notices)
         self._compiled = CompiledPack(model, calendar)
+        self._matcher = None
+        if engine == "durable":
+            from ._durable import DurableMatcher
+
+            self._matcher = DurableMatcher(model)
 
     @property
     def name(self) -> str:
@@ -146,7 +154,7 @@ class Pack:
         ``explain=True`` the decision carries an ``Explanation``: every rule, chain,
         lifecycle and duty with whether it applied and why, and how each due date was counted.
         """
-        decision = self._compiled.evaluate(fact, parse_as_of(as_of))
+        decision = self._compiled.evaluate(fact, parse_as_of(as_of), self._matcher)
         if not explain:
             return decision
         from ._explain import explain as explain_decision
@@ -175,15 +183,17 @@ def load_pack(
 ) -> Pack:
     """Load a bundled pack by name, or a pack directory by path.
 
+    ``engine="durable"`` decides which rules apply with the durable_rules Rete engine (the
+    ``durable`` extra) instead of the native compiled plans; decisions are the same.
     ``calendar_notices`` adds State Council holiday notices the installed ``holidays`` data
     does not have yet (a new year's), moving the calendar horizon. Raises PackError with
     every diagnostic when the pack is wrong.
     """
-    if engine != "native":
-        raise ValueError(f"unknown engine `{engine}`; available: native")
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine `{engine}`; available: {', '.join(ENGINES)}")
     directory = resolve_pack_dir(name_or_path)
     root = policies_dir() if directory.parent == policies_dir() else None
     model, located = read_pack(directory, root)
     notices = tuple(calendar_notices)
     calendar = build_calendar(model.calendar.extra_holidays, model.calendar.extra_workdays, notices)
-    return Pack(model, directory, calendar, notices, located)
+    return Pack(model, directory, calendar, notices, located, engine)
