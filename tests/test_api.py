@@ -22,6 +22,7 @@ def test_all_is_sorted_and_complete() -> None:
     assert ecorules.__all__ == sorted(ecorules.__all__)
     assert set(ecorules.__all__) == {
         "Action",
+        "BatchError",
         "CalendarNotice",
         "ChainStepState",
         "Decision",

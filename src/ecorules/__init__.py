@@ -13,6 +13,7 @@ Everything public is named here; the modules behind it are private.
 from ._calendar import CalendarNotice, WorkingCalendar
 from ._decision import Action, ChainStepState, Decision, Notice
 from ._errors import (
+    BatchError,
     Diagnostic,
     EcorulesError,
     FactError,
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Action",
+    "BatchError",
     "CalendarNotice",
     "ChainStepState",
     "Decision",

@@ -8,10 +8,11 @@ traceback is ever the interface.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,6 +20,7 @@ from typing import Any, TextIO
 from ._checker import check_pack
 from ._decision import Decision
 from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
+from ._ledger import parse_columns, read_ledger, write_results
 from ._model import TIER_NAMES, pack_json_schema
 from ._pack import Pack, bundled_names, load_pack
 from ._report import Report
@@ -57,9 +59,25 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="decide the next actions for one fact")
     ev.add_argument("pack", help="a bundled pack name or a pack directory")
-    ev.add_argument("fact", help="a YAML or JSON file holding the fact, or - for stdin")
+    ev.add_argument(
+        "fact",
+        help="a YAML or JSON file holding one fact, or - for stdin; or a ledger of many "
+        "(.jsonl or .csv) to evaluate as a batch",
+    )
     ev.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
-    ev.add_argument("--format", choices=("table", "json"), default="table")
+    ev.add_argument(
+        "--format",
+        choices=("table", "json", "jsonl", "csv"),
+        default=None,
+        help="one fact: table (default) or json; a ledger: jsonl (default) or csv",
+    )
+    ev.add_argument(
+        "--columns",
+        help="CSV column mapping, e.g. id=编号,source=来源,"
+        "events.transferred=移交日期 (default: columns named as the fields)",
+    )
+    ev.add_argument("--output", "-o", help="write here instead of stdout")
+    ev.add_argument("--engine", choices=("native", "durable"), default="native")
     ev.set_defaults(run=_evaluate)
 
     ex = sub.add_parser("explain", help="why a decision is what it is: rules and due dates")
@@ -81,7 +99,8 @@ def _parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("report", help="count a ledger by kind, category, stage and status")
     rp.add_argument("pack", help="a bundled pack name or a pack directory")
-    rp.add_argument("ledger", help="JSON Lines (.jsonl), a JSON array or a YAML list of facts")
+    rp.add_argument("ledger", help="JSON Lines (.jsonl), CSV, a JSON array or a YAML list")
+    rp.add_argument("--columns", help="CSV column mapping (as for evaluate)")
     rp.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
     rp.add_argument("--format", choices=("table", "json"), default="table")
     rp.set_defaults(run=_report)
@@ -123,7 +142,9 @@ def _read_fact(source: str) -> Any:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    pack = load_pack(args.pack)
+    pack = load_pack(args.pack, engine=args.engine)
+    if Path(args.fact).suffix in (".jsonl", ".csv"):
+        return _evaluate_ledger(pack, args)
     fact = _read_fact(args.fact)
     decision = pack.evaluate(fact, args.as_of)
     if args.format == "json":
@@ -133,40 +154,53 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_ledger(source: str) -> Iterator[Any]:
-    """Facts from a ledger file, one at a time for JSON Lines (memory stays flat)."""
-    path = Path(source)
-    if not path.is_file():
-        raise FactError([FactProblem("ledger", source, "no such file")])
-    if path.suffix == ".jsonl":
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, start=1):
-                if line.strip():
-                    try:
-                        yield json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise FactError(
-                            [
-                                FactProblem(
-                                    f"ledger line {number}",
-                                    line.strip()[:60],
-                                    f"not JSON: {exc.msg}",
-                                )
-                            ]
-                        ) from None
-        return
-    try:
-        data = load_file(path).data
-    except YamlProblem as exc:
-        raise FactError([FactProblem("ledger", source, str(exc.diagnostic))]) from None
-    if not isinstance(data, list):
-        raise FactError([FactProblem("ledger", source, "a ledger is a list of facts")])
-    yield from data
+def _evaluate_ledger(pack: Pack, args: argparse.Namespace) -> int:
+    """A ledger through evaluate_many: streamed out as it is read, progress on a terminal."""
+    fmt = args.format or "jsonl"
+    if fmt not in ("jsonl", "csv"):
+        raise FactError([FactProblem("--format", fmt, "a ledger is written as", ("jsonl", "csv"))])
+    facts = read_ledger(args.fact, parse_columns(args.columns))
+    results = pack.evaluate_many(facts, args.as_of)
+    progress = _Progress() if sys.stderr.isatty() else None
+    with contextlib.ExitStack() as stack:
+        out = (
+            stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
+            if args.output
+            else sys.stdout
+        )
+        decided, refused = write_results(results, out, fmt, progress)
+    if progress is not None:
+        progress.done()
+    if refused:
+        print(f"{refused} of {decided + refused} facts refused (see the output)", file=sys.stderr)
+    return 1 if refused else 0
+
+
+class _Progress:
+    """A one-line counter on stderr, for long runs at a terminal."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._clock = time.perf_counter
+        self._start = self._clock()
+        self._count = 0
+
+    def __call__(self, count: int) -> None:
+        self._count = count
+        if count % 5000 == 0:
+            rate = count / max(self._clock() - self._start, 1e-9)
+            sys.stderr.write(f"\r{count:,} facts ({rate:,.0f}/s)")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self._count >= 5000:
+            sys.stderr.write("\n")
 
 
 def _report(args: argparse.Namespace) -> int:
     pack = load_pack(args.pack)
-    report = pack.report(read_ledger(args.ledger), args.as_of)
+    report = pack.report(read_ledger(args.ledger, parse_columns(args.columns)), args.as_of)
     if args.format == "json":
         print(report.model_dump_json(indent=2))
     else:

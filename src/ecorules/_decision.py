@@ -112,6 +112,8 @@ class Decision(_Dumpable):
     pack: str
     as_of: date
     kind: str
+    source: str | None
+    category: str | None
     responsible: str | None
     """The role owning rectification, where the pack decides one."""
     responsible_tier: Tier | None

@@ -849,6 +849,8 @@ class CompiledPack:
             pack=self.pack_id,
             as_of=as_of,
             kind=fact.kind,
+            source=fact.source,
+            category=fact.category,
             responsible=responsible,
             responsible_tier=responsible_tier,
             closure_chain_id=chain.id if chain else None,

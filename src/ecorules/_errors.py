@@ -18,7 +18,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
 
@@ -105,6 +105,24 @@ class FactError(EcorulesError, ValueError):
         self.value: object = first.value if first else None
         prefix = f"fact `{fact_id}`: " if fact_id is not None else ""
         super().__init__(prefix + "; ".join(str(p) for p in self.problems))
+
+
+class BatchError(EcorulesError, ValueError):
+    """Facts of a batch were refused (``evaluate_many(..., errors="raise")``); raised after
+    every other fact was decided. ``refused`` lists each with its position and error."""
+
+    def __init__(self, refused: Sequence[Any]):
+        self.refused = tuple(refused)
+        lines = [
+            f"#{r.position} {r.fact_id or ''}: {r.error}".replace(" :", ":")
+            for r in self.refused[:20]
+        ]
+        more = len(self.refused) - len(lines)
+        super().__init__(
+            f"{len(self.refused)} facts refused:\n"
+            + "\n".join(lines)
+            + (f"\n… and {more} more" if more > 0 else "")
+        )
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

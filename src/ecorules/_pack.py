@@ -8,7 +8,7 @@ pack directory, so jurisdictions can keep their packs outside the library.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -19,10 +19,10 @@ from . import _model as M
 from ._calendar import CalendarNotice, WorkingCalendar, build_calendar
 from ._decision import Decision
 from ._engine import CompiledPack
-from ._errors import Diagnostic, UnknownPackError, did_you_mean
+from ._errors import BatchError, Diagnostic, FactError, UnknownPackError, did_you_mean
 from ._fact import Fact, parse_as_of, read_fact
 from ._loader import PACK_FILE, read_pack
-from ._report import Report, build_report
+from ._report import RefusedFact, Report, build_report
 from ._yamlsrc import Located
 
 Engine = Literal["native", "durable"]
@@ -164,6 +164,35 @@ class Pack:
         return dataclasses.replace(
             decision, explanation=explain_decision(self, view.with_events(events), decision)
         )
+
+    def evaluate_many(
+        self,
+        facts: Iterable[Fact | Mapping[str, Any]],
+        as_of: date | str,
+        *,
+        errors: Literal["collect", "raise"] = "collect",
+    ) -> Iterator[Decision | RefusedFact]:
+        """Decide a stream of facts as of one date, lazily: memory stays flat however long
+        the ledger. A refused fact does not stop the batch. With ``errors="collect"`` (the
+        default) it is yielded in its place as a ``RefusedFact`` (its position from 1, its
+        id, the error); with ``errors="raise"`` only decisions are yielded, and a
+        ``BatchError`` listing every refused fact is raised once the stream is done."""
+        day = parse_as_of(as_of)
+        evaluate, matcher = self._compiled.evaluate, self._matcher
+        refused: list[RefusedFact] = []
+        for position, fact in enumerate(facts, start=1):
+            try:
+                yield evaluate(fact, day, matcher)
+            except FactError as exc:
+                failure = RefusedFact(
+                    exc.fact_id if isinstance(exc.fact_id, str) else None, position, str(exc)
+                )
+                if errors == "raise":
+                    refused.append(failure)
+                else:
+                    yield failure
+        if refused:
+            raise BatchError(refused)
 
     def report(self, facts: Iterable[Fact | Mapping[str, Any]], as_of: date | str) -> Report:
         """Counts over a ledger as of a date: per kind and category, closed and open,

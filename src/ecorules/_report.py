@@ -10,13 +10,12 @@ now and how many have reached it. It streams: memory does not grow with the ledg
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ._decision import Decision, _Dumpable
-from ._errors import FactError
 
 if TYPE_CHECKING:
     from ._pack import Pack
@@ -102,30 +101,20 @@ def build_report(
     tallies: dict[tuple[str, str | None], _Tally] = {}
     refused: list[RefusedFact] = []
     total = 0
-    as_of_date: date | None = None
-    for position, fact in enumerate(facts, start=1):
-        try:
-            decision = pack.evaluate(fact, as_of)
-        except FactError as exc:
+    for result in pack.evaluate_many(facts, as_of):
+        if isinstance(result, RefusedFact):
             if len(refused) < max_refused:
-                refused.append(
-                    RefusedFact(
-                        exc.fact_id if isinstance(exc.fact_id, str) else None, position, str(exc)
-                    )
-                )
+                refused.append(result)
             continue
-        as_of_date = decision.as_of
         total += 1
-        reached = upstream.get(decision.stage, ()) if decision.stage else ()
-        tallies.setdefault((decision.kind, None), _Tally()).add(decision, reached)
-        category = _category(fact)
-        if category is not None:
-            tallies.setdefault((decision.kind, category), _Tally()).add(decision, reached)
+        reached = upstream.get(result.stage, ()) if result.stage else ()
+        tallies.setdefault((result.kind, None), _Tally()).add(result, reached)
+        if result.category is not None:
+            tallies.setdefault((result.kind, result.category), _Tally()).add(result, reached)
 
-    if as_of_date is None:
-        from ._fact import parse_as_of
+    from ._fact import parse_as_of
 
-        as_of_date = parse_as_of(as_of)
+    as_of_date = parse_as_of(as_of)
     groups = []
     for (kind, category), tally in sorted(
         tallies.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
@@ -148,9 +137,3 @@ def build_report(
     return Report(
         pack=pack.name, as_of=as_of_date, total=total, groups=tuple(groups), refused=tuple(refused)
     )
-
-
-def _category(fact: Mapping[str, Any] | Any) -> str | None:
-    """The fact's category, read back from the input (a mapping or a Fact)."""
-    value = fact.get("category") if isinstance(fact, Mapping) else getattr(fact, "category", None)
-    return value if isinstance(value, str) else None
