@@ -113,10 +113,7 @@ class BatchError(EcorulesError, ValueError):
 
     def __init__(self, refused: Sequence[Any]):
         self.refused = tuple(refused)
-        lines = [
-            f"#{r.position} {r.fact_id or ''}: {r.error}".replace(" :", ":")
-            for r in self.refused[:20]
-        ]
+        lines = [f"#{r.position}: {r.error}" for r in self.refused[:20]]
         more = len(self.refused) - len(lines)
         super().__init__(
             f"{len(self.refused)} facts refused:\n"
