@@ -463,15 +463,27 @@ class CompiledPack:
         ]
 
         self.plans: dict[C.StaticKey, Plan] = {}
-        sources: list[str | None] = [None, *sorted(self.sources)]
-        categories: list[str | None] = [None, *sorted(self.categories)]
-        for key in itertools.product(sorted(self.kinds), sources, categories, (False, True)):
-            self.plans[key] = self._plan(key, rules, chains, lifecycles, duties, order)
+        # One plan per (kind, source, category, any flag) a fact can state: a field the kind
+        # requires is never None. Residual conditions repeat across plans; compile each once.
+        self._predicates: dict[int, tuple[Any, C.Predicate]] = {}
+        for kind, requires in sorted(self.kinds.items()):
+            sources = sorted(self.sources) + ([] if "source" in requires else [None])
+            categories = sorted(self.categories) + ([] if "category" in requires else [None])
+            for source, category, any_flag in itertools.product(sources, categories, (False, True)):
+                key = (kind, source, category, any_flag)
+                self.plans[key] = self._plan(key, rules, chains, lifecycles, duties, order)
         self.whole_plan = self._plan(None, rules, chains, lifecycles, duties, order)
         """Every item, each applying when another engine (durable_rules) says it does."""
 
-    @staticmethod
+    def _predicate(self, residual: Any) -> C.Predicate:
+        cached = self._predicates.get(id(residual))
+        if cached is None:
+            # The residual is kept in the entry so that its id is not reused.
+            cached = self._predicates[id(residual)] = (residual, C.compile_predicate(residual))
+        return cached[1]
+
     def _plan(
+        self,
         key: C.StaticKey | None,
         rules: list[tuple[M.Rule, CRule]],
         chains: list[tuple[M.ClosureChain, CChain]],
@@ -488,7 +500,7 @@ class CompiledPack:
                 residual = C.specialise(model.when, key)
                 if residual is False:
                     continue
-                out.append((compiled, None if residual is True else C.compile_predicate(residual)))
+                out.append((compiled, None if residual is True else self._predicate(residual)))
             return tuple(out)
 
         plan_rules = guard(rules)
