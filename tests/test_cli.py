@@ -94,3 +94,24 @@ def test_errors_are_one_line_without_traceback(capsys: pytest.CaptureFixture[str
     assert "Traceback" not in err
     assert main(["evaluate", "shidian", "missing.yaml", "--as-of", "2024-10-24"]) == 1
     assert capsys.readouterr().err.startswith("`fact`: no such file (got `missing.yaml`)")
+
+
+def test_a_bare_name_is_the_bundled_pack_even_beside_a_same_named_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "shidian").mkdir()  # not a pack
+    monkeypatch.chdir(tmp_path)
+    assert ecorules.load_pack("shidian").model.id == "shidian"
+    with pytest.raises(ecorules.PackError) as caught:
+        ecorules.load_pack("./shidian")
+    assert [d.code for d in caught.value.diagnostics] == ["no_pack_file"]
+
+
+def test_explain_says_when_a_missing_flag_rules_a_rule_out(shidian: ecorules.Pack) -> None:
+    decision = shidian.evaluate(
+        {"source": "provincial", "category": "general"}, "2024-10-15", explain=True
+    )
+    traces = {t.id: t for t in decision.explanation.rules}
+    assert traces["crime_transfer"].reason == (
+        "needs a flag the fact does not have: flag suspected_crime"
+    )

@@ -205,7 +205,7 @@ def _report(args: argparse.Namespace) -> int:
         print(report.model_dump_json(indent=2))
     else:
         render_report(pack, report, sys.stdout)
-    return 0
+    return 1 if report.refused else 0
 
 
 def _explain(args: argparse.Namespace) -> int:

@@ -91,6 +91,8 @@ def _why_not(
     item: Any, by_id: dict[str, Any], key: C.StaticKey, fact: FactView, applied: set[str]
 ) -> str:
     residual = C.specialise(item.when, key)
+    if residual is False and not key[3] and C.specialise(item.when, (*key[:3], True)) is not False:
+        return f"needs a flag the fact does not have: {C.describe(item.when)}"
     if residual is False:
         return (
             f"not for {key[0]} from source {key[1] or '—'}, category {key[2] or '—'}: "

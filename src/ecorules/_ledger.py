@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -35,29 +36,20 @@ def parse_columns(spec: str | None) -> dict[str, str]:
 
 
 def read_ledger(source: str, columns: Mapping[str, str] | None = None) -> Iterator[Any]:
-    """Facts from a ledger file: .jsonl and .csv stream; .json and .yaml hold a list."""
+    """Facts from a ledger: ``-`` (JSON Lines on stdin), .jsonl and .csv stream; .json and
+    .yaml files hold a list."""
+    if source == "-":
+        yield from _json_lines(sys.stdin)
+        return
     path = Path(source)
-    if source != "-" and not path.is_file():
+    if not path.is_file():
         raise FactError([FactProblem("ledger", source, "no such file")])
     if path.suffix == ".csv":
         yield from _csv_facts(path, columns or {})
         return
     if path.suffix == ".jsonl":
         with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, start=1):
-                if line.strip():
-                    try:
-                        yield json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise FactError(
-                            [
-                                FactProblem(
-                                    f"ledger line {number}",
-                                    line.strip()[:60],
-                                    f"not JSON: {exc.msg}",
-                                )
-                            ]
-                        ) from None
+            yield from _json_lines(lines)
         return
     try:
         data = load_file(path).data
@@ -66,6 +58,18 @@ def read_ledger(source: str, columns: Mapping[str, str] | None = None) -> Iterat
     if not isinstance(data, list):
         raise FactError([FactProblem("ledger", source, "a ledger is a list of facts")])
     yield from data
+
+
+def _json_lines(lines: Iterable[str]) -> Iterator[Any]:
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as exc:
+                problem = FactProblem(
+                    f"ledger line {number}", line.strip()[:60], f"not JSON: {exc.msg}"
+                )
+                raise FactError([problem]) from None
 
 
 def _csv_facts(path: Path, columns: Mapping[str, str]) -> Iterator[dict[str, Any]]:

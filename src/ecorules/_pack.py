@@ -79,14 +79,16 @@ def resolve_pack_dir(name_or_path: str | Path) -> Path:
     """A bundled pack's directory, or the given directory; UnknownPackError otherwise."""
     text = str(name_or_path)
     candidate = Path(text)
+    bundled = bundled_names()
+    # A bare name means a bundled pack, even if a directory of that name is nearby: what
+    # loads must not depend on the working directory. Write ./name for a local pack.
     looks_like_path = (
         isinstance(name_or_path, Path) or "/" in text or "\\" in text or text in (".", "..")
     )
+    if not looks_like_path and text in bundled:
+        return policies_dir() / text
     if looks_like_path or candidate.exists():
         return candidate
-    bundled = bundled_names()
-    if text in bundled:
-        return policies_dir() / text
     hint = did_you_mean(text, bundled)
     raise UnknownPackError(
         [
