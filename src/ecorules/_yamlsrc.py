@@ -19,6 +19,10 @@ from ._errors import Diagnostic, Severity
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
+MAX_DEPTH = 64
+"""Packs nest about eight deep. libyaml's composer recurses in C: thousands of nested
+brackets crash the process (found by fuzzing), so depth is checked on the event stream,
+which is iterative, before anything is composed."""
 
 PathKey = tuple[Any, ...]
 """A path into a document: mapping keys (any YAML scalar) and sequence indices."""
@@ -104,6 +108,8 @@ class _Walker:
                 "(anchors and aliases included)",
             )
         self.located.value_at.setdefault(path, _mark(node))
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+            raise self.fail(node, "yaml_syntax", f"unsupported tag `{node.tag}`")
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)
             result: dict[Any, Any] = {}
@@ -133,6 +139,7 @@ def load_text(text: str, file: str) -> Located:
         raise YamlProblem(
             Diagnostic("file_too_large", f"the file is larger than {MAX_FILE_BYTES} bytes", file)
         )
+    _check_depth(text, file)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -155,6 +162,37 @@ def load_text(text: str, file: str) -> Located:
     finally:
         loader.dispose()
     return located
+
+
+_PLAIN_TAGS = frozenset(
+    {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"}
+)
+_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def _check_depth(text: str, file: str) -> None:
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, _OPEN):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+                    raise YamlProblem(
+                        Diagnostic(
+                            "yaml_too_deep",
+                            f"the document nests deeper than {MAX_DEPTH} levels",
+                            file,
+                            line,
+                            col,
+                        )
+                    )
+            elif isinstance(event, _CLOSE):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # a syntax error: composing reports it with its position
 
 
 def load_file(path: Path, display: str | None = None) -> Located:
