@@ -4,6 +4,7 @@ fuzzing found sit at the end."""
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -20,8 +21,11 @@ import ecorules
 
 from .conftest import pack_dir
 
+# A modest budget in CI; ECORULES_FUZZ_EXAMPLES=100000 for a long campaign (docs/reliability.md).
+FUZZ_EXAMPLES = int(os.environ.get("ECORULES_FUZZ_EXAMPLES", "300"))
+
 BUDGET = settings(
-    max_examples=300,
+    max_examples=FUZZ_EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

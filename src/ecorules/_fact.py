@@ -210,10 +210,10 @@ def _quick_view(data: Mapping[str, Any]) -> FactView | None:
     else:
         if type(flags) not in _FLAG_CONTAINERS:
             return None
-        flag_set = frozenset(flags)
-        for flag in flag_set:
+        for flag in flags:  # before hashing them: [[]] must go to the model, not TypeError
             if type(flag) is not str:
                 return None
+        flag_set = frozenset(flags)
     raw = get("events")
     events: dict[str, date] = {}
     if raw:
