@@ -110,15 +110,20 @@ class CRule:
 
 @dataclass(frozen=True, slots=True)
 class CStep:
+    """A closure-chain step or a lifecycle stage: done (entered) when its event is recorded."""
+
     id: str
     title: str
     actor: str
     tier: Tier
     recipient: str | None
     basis: str
-    done_when: str
+    event: str
     provenance: Provenance
-    rule: str
+    parent: str
+    """The chain or lifecycle it belongs to."""
+    kind: ActionKind
+    """closure_step or stage: the kind of the action that names it as the next thing to do."""
     open_state: ChainStepState = field(init=False, repr=False, compare=False)
     as_next: tuple[Action, Action] = field(init=False, repr=False, compare=False)
     """Its action as the next step: (chain not started: scheduled, started: pending)."""
@@ -131,8 +136,8 @@ class CStep:
         return Action(
             self.id,
             self.title,
-            "closure_step",
-            self.rule,
+            self.kind,
+            self.parent,
             self.actor,
             self.tier,
             self.recipient,
@@ -166,47 +171,15 @@ class CChain:
     all_open: tuple[ChainStepState, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "step_events", frozenset(s.done_when for s in self.steps))
+        object.__setattr__(self, "step_events", frozenset(s.event for s in self.steps))
         object.__setattr__(self, "all_open", tuple(s.open_state for s in self.steps))
-
-
-@dataclass(frozen=True, slots=True)
-class CStage:
-    id: str
-    title: str
-    actor: str
-    tier: Tier
-    recipient: str | None
-    basis: str
-    entered_when: str
-    provenance: Provenance
-    lifecycle: str
-    as_next: Action = field(init=False, repr=False, compare=False)
-    """Its action as the stage to move to next."""
-
-    def __post_init__(self) -> None:
-        action = Action(
-            self.id,
-            self.title,
-            "stage",
-            self.lifecycle,
-            self.actor,
-            self.tier,
-            self.recipient,
-            None,
-            "pending",
-            self.basis,
-            None,
-            self.provenance,
-        )
-        object.__setattr__(self, "as_next", action)
 
 
 @dataclass(frozen=True, slots=True)
 class CLifecycle:
     id: str
     overridden_by: frozenset[str]
-    stages: tuple[CStage, ...]
+    stages: tuple[CStep, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,6 +368,26 @@ class CompiledPack:
                     ),
                 )
             )
+
+        def steps(
+            parent: Any, items: list[Any], kind: ActionKind, event_field: str
+        ) -> tuple[CStep, ...]:
+            return tuple(
+                CStep(
+                    id=s.id,
+                    title=s.title,
+                    actor=s.actor,
+                    tier=tiers[s.actor],
+                    recipient=s.recipient,
+                    basis=s.basis or parent.basis,
+                    event=getattr(s, event_field),
+                    provenance=parent.provenance,
+                    parent=parent.id,
+                    kind=kind,
+                )
+                for s in items
+            )
+
         chains = [
             (
                 chain,
@@ -402,20 +395,7 @@ class CompiledPack:
                     id=chain.id,
                     overridden_by=chain_over[chain.id],
                     starts_when=chain.starts_when,
-                    steps=tuple(
-                        CStep(
-                            id=s.id,
-                            title=s.title,
-                            actor=s.actor,
-                            tier=tiers[s.actor],
-                            recipient=s.recipient,
-                            basis=s.basis or chain.basis,
-                            done_when=s.done_when,
-                            provenance=chain.provenance,
-                            rule=chain.id,
-                        )
-                        for s in chain.steps
-                    ),
+                    steps=steps(chain, chain.steps, "closure_step", "done_when"),
                 ),
             )
             for chain in pack.closure_chains
@@ -427,20 +407,7 @@ class CompiledPack:
                 CLifecycle(
                     id=lifecycle.id,
                     overridden_by=lifecycle_over[lifecycle.id],
-                    stages=tuple(
-                        CStage(
-                            id=s.id,
-                            title=s.title,
-                            actor=s.actor,
-                            tier=tiers[s.actor],
-                            recipient=s.recipient,
-                            basis=s.basis or lifecycle.basis,
-                            entered_when=s.entered_when,
-                            provenance=lifecycle.provenance,
-                            lifecycle=lifecycle.id,
-                        )
-                        for s in lifecycle.stages
-                    ),
+                    stages=steps(lifecycle, lifecycle.stages, "stage", "entered_when"),
                 ),
             )
             for lifecycle in pack.lifecycles
@@ -587,7 +554,7 @@ class CompiledPack:
         steps: list[ChainStepState] = []
         next_step: CStep | None = None
         for step in chain.steps:
-            done_on = events.get(step.done_when)
+            done_on = events.get(step.event)
             if done_on is None:
                 if next_step is None:
                     next_step = step
@@ -599,7 +566,7 @@ class CompiledPack:
             warnings.append(
                 Notice(
                     code="closed_with_open_steps",
-                    message=f"`{chain.steps[-1].done_when}` is recorded but earlier steps of "
+                    message=f"`{chain.steps[-1].event}` is recorded but earlier steps of "
                     f"`{chain.id}` are not, first `{next_step.id}`",
                 )
             )
@@ -905,10 +872,10 @@ def _stage(
     stages = lifecycle.stages
     furthest = -1
     for index in range(len(stages) - 1, -1, -1):
-        if stages[index].entered_when in events:
+        if stages[index].event in events:
             furthest = index
             break
-    skipped = [s.id for s in stages[: max(furthest, 0)] if s.entered_when not in events]
+    skipped = [s.id for s in stages[: max(furthest, 0)] if s.event not in events]
     if skipped:
         warnings.append(
             Notice(
@@ -918,7 +885,7 @@ def _stage(
             )
         )
     if furthest + 1 < len(stages):
-        undated.append(stages[furthest + 1].as_next)
+        undated.append(stages[furthest + 1].as_next[1])
     return (stages[furthest].id if furthest >= 0 else None), furthest == len(stages) - 1
 
 

@@ -155,29 +155,18 @@ class FactView:
             fact.attrs,
         )
 
-    def with_attrs(self, attrs: Mapping[str, bool | int | str | date]) -> FactView:
-        return FactView(
-            self.id,
-            self.kind,
-            self.source,
-            self.category,
-            self.sector,
-            self.flags,
-            self.events,
-            attrs,
-        )
-
     def with_events(self, events: dict[str, date]) -> FactView:
-        return FactView(
-            self.id,
-            self.kind,
-            self.source,
-            self.category,
-            self.sector,
-            self.flags,
-            events,
-            self.attrs,
-        )
+        return self._replaced(events=events)
+
+    def with_attrs(self, attrs: Mapping[str, bool | int | str | date]) -> FactView:
+        return self._replaced(attrs=attrs)
+
+    def _replaced(self, **changes: Any) -> FactView:
+        fields = {
+            name: getattr(self, name)
+            for name in ("id", "kind", "source", "category", "sector", "flags", "events", "attrs")
+        }
+        return FactView(**{**fields, **changes})
 
 
 _FACT_FIELDS = frozenset(Fact.model_fields)
