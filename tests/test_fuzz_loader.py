@@ -180,3 +180,21 @@ def test_regression_deep_nesting_does_not_crash_the_process(tmp_path: Path) -> N
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr[-500:]
     assert run.stdout.split() == ["yaml_too_deep", "1", "67"]
+
+
+@pytest.mark.parametrize(
+    "scalar", ["2024-13-01", "2024-02-30", "2024-00-10", "2024-01-01 25:00:00"]
+)
+def test_regression_impossible_dates_in_yaml_are_diagnostics(tmp_path: Path, scalar: str) -> None:
+    """Found by atheris: an impossible date scalar made PyYAML raise a bare ValueError."""
+    text = (
+        (pack_dir("shidian") / "pack.yaml")
+        .read_text(encoding="utf-8")
+        .replace("published: 2023-05-17", f"published: {scalar}")
+    )
+    directory = write(tmp_path / "shidian", text)
+    with pytest.raises(ecorules.PackError) as caught:
+        ecorules.load_pack(directory)
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.line) == ("invalid_value", 14)
+    assert diagnostic.message.startswith(f"`{scalar}` is not a valid timestamp")

@@ -129,7 +129,16 @@ class _Walker:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.walk(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as exc:
+            # Found by fuzzing: a scalar shaped like a date but impossible (2024-13-01) made
+            # PyYAML's constructor raise ValueError out of the loader.
+            raise self.fail(
+                node,
+                "invalid_value",
+                f"`{node.value}` is not a valid {node.tag.rsplit(':', 1)[-1]}: {exc}",
+            ) from None
 
 
 def load_text(text: str, file: str) -> Located:
