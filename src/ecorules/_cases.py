@@ -18,7 +18,6 @@ is about — but what it says is compared exactly::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -236,9 +235,3 @@ def coverage(pack: Any, loaded: list[LoadedCase]) -> tuple[set[str], set[str]]:
         exercised.update(decision.matched_rules)
         exercised.update(a.id for a in decision.actions)
     return exercised & declared, declared
-
-
-def iter_case_dirs(root: Path) -> Iterator[Path]:
-    for pack_dir in sorted(root.iterdir()):
-        if (pack_dir / "pack.yaml").is_file():
-            yield pack_dir

@@ -33,7 +33,6 @@ CONDITION_KEYS = (
     "event",
     "attr",
 )
-STATIC_FIELDS = ("kind", "source", "category")
 
 
 class _Node(BaseModel):

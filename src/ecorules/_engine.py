@@ -217,10 +217,6 @@ class CDuty:
         )
 
 
-Guarded = tuple[Any, C.Predicate | None]
-"""A compiled item and the predicate left to test on the fact (None: it always applies)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Choice:
     """Items of which one applies to a fact (closure chains, lifecycles): the first that
@@ -263,7 +259,6 @@ class Plan:
     """Obligations in escalation order, where escalations apply; None: rule by rule."""
     rules_override: bool
     static_rule_ids: tuple[str, ...] | None
-    static_rule_set: frozenset[str]
     static_rules: tuple[CRule, ...]
     """When nothing is left to test, the matched rule ids (after overrides), precomputed."""
 
@@ -495,7 +490,6 @@ class CompiledPack:
             obligation_order=obligations,
             rules_override=rules_override,
             static_rule_ids=static_ids,
-            static_rule_set=frozenset(static_ids or ()),
             static_rules=tuple(r for r, _ in plan_rules if r.id in (static_ids or ())),
         )
 

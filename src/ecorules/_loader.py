@@ -8,7 +8,6 @@ error is a Diagnostic; the caller gets all of them together in one PackError.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
@@ -403,7 +402,3 @@ def _escalation_cycles(pack: M.PackModel, located: Located) -> Iterator[Diagnost
             yield located.diagnostic(
                 where[start], "escalation_cycle", f"escalations form a cycle: {cycle}"
             )
-
-
-def count_ids(pack: M.PackModel) -> Counter[str]:
-    return Counter(name for _, name in _decision_ids(pack))
