@@ -13,6 +13,7 @@ conditions name few of them).
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
@@ -21,6 +22,7 @@ from . import _conditions as C
 from . import _model as M
 from ._errors import Diagnostic, Severity
 from ._fact import FactView
+from ._loader import pack_references
 from ._yamlsrc import Located, PathKey
 
 MAX_COMBINATIONS = 4096
@@ -291,45 +293,9 @@ class _Checker:
 
 
 def _used_names(model: M.PackModel) -> dict[str, set[str]]:
-    used: dict[str, set[str]] = {
-        k: set() for k in ("flag", "event", "sector", "attr", "role", "assumption")
-    }
-
-    def conditions(cond: C.Condition | None) -> None:
-        for field, name, _ in C.references(cond):
-            if field in used:
-                used[field].add(name)
-
-    for rule in model.rules:
-        conditions(rule.when)
-        used["role"].update(filter(None, [rule.responsible]))
-        used["assumption"].update(rule.assumptions)
-        for ob in rule.obligations:
-            used["role"].update(filter(None, [ob.actor, ob.recipient]))
-            used["event"].update(
-                filter(None, [ob.done_when, ob.trigger.event if ob.trigger else None])
-            )
-            used["attr"].update(filter(None, [ob.due_attr, ob.extended_until]))
-            used["assumption"].update(ob.assumptions)
-    for chain in model.closure_chains:
-        conditions(chain.when)
-        used["event"].add(chain.starts_when)
-        used["assumption"].update(chain.assumptions)
-        for step in chain.steps:
-            used["role"].update(filter(None, [step.actor, step.recipient]))
-            used["event"].add(step.done_when)
-            used["assumption"].update(step.assumptions)
-    for lifecycle in model.lifecycles:
-        conditions(lifecycle.when)
-        used["assumption"].update(lifecycle.assumptions)
-        for stage in lifecycle.stages:
-            used["role"].update(filter(None, [stage.actor, stage.recipient]))
-            used["event"].add(stage.entered_when)
-            used["assumption"].update(stage.assumptions)
-    for duty in model.recurring:
-        conditions(duty.when)
-        used["role"].update(filter(None, [duty.actor, duty.recipient]))
-        used["assumption"].update(duty.assumptions)
+    used: dict[str, set[str]] = defaultdict(set)
+    for what, name, _ in pack_references(model):
+        used["attr" if what == "date_attr" else what].add(name)
     return used
 
 

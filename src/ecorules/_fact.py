@@ -129,16 +129,7 @@ class FactView:
         """Ids of the items another engine found applicable (see CompiledPack.whole_plan)."""
 
     def with_matched(self, matched: frozenset[str]) -> FactView:
-        view = FactView(
-            self.id,
-            self.kind,
-            self.source,
-            self.category,
-            self.sector,
-            self.flags,
-            self.events,
-            self.attrs,
-        )
+        view = self._replaced()
         view.matched = matched
         return view
 

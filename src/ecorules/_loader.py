@@ -237,55 +237,13 @@ def _reference_diagnostics(
             f"the document file `{pack.metadata.document}` is not in the pack",
         )
 
-    for i, rule in enumerate(pack.rules):
-        base: PathKey = ("rules", i)
-        yield from _condition_refs(rule.when, (*base, "when"), ref)
-        yield from ref("role", rule.responsible, (*base, "responsible"))
-        for j, target in enumerate(rule.overrides):
-            yield from ref("rule", target, (*base, "overrides", j))
-        yield from _assumption_refs(rule.assumptions, base, ref)
-        for k, ob in enumerate(rule.obligations):
-            obp: PathKey = (*base, "obligations", k)
-            yield from ref("role", ob.actor, (*obp, "actor"))
-            yield from ref("role", ob.recipient, (*obp, "recipient"))
-            yield from ref("event", ob.done_when, (*obp, "done_when"))
-            yield from date_attr(ob.due_attr, (*obp, "due_attr"))
-            yield from date_attr(ob.extended_until, (*obp, "extended_until"))
-            if ob.trigger is not None:
-                yield from ref("event", ob.trigger.event, (*obp, "trigger"))
-                yield from ref("obligation", ob.trigger.overdue, (*obp, "trigger", "overdue"))
-            yield from _assumption_refs(ob.assumptions, obp, ref)
-    for i, chain in enumerate(pack.closure_chains):
-        base = ("closure_chains", i)
-        yield from _condition_refs(chain.when, (*base, "when"), ref)
-        yield from ref("event", chain.starts_when, (*base, "starts_when"))
-        for j, target in enumerate(chain.overrides):
-            yield from ref("chain", target, (*base, "overrides", j))
-        yield from _assumption_refs(chain.assumptions, base, ref)
-        for k, step in enumerate(chain.steps):
-            sp: PathKey = (*base, "steps", k)
-            yield from ref("role", step.actor, (*sp, "actor"))
-            yield from ref("role", step.recipient, (*sp, "recipient"))
-            yield from ref("event", step.done_when, (*sp, "done_when"))
-            yield from _assumption_refs(step.assumptions, sp, ref)
-    for i, lifecycle in enumerate(pack.lifecycles):
-        base = ("lifecycles", i)
-        yield from _condition_refs(lifecycle.when, (*base, "when"), ref)
-        for j, target in enumerate(lifecycle.overrides):
-            yield from ref("lifecycle", target, (*base, "overrides", j))
-        yield from _assumption_refs(lifecycle.assumptions, base, ref)
-        for k, stage in enumerate(lifecycle.stages):
-            sp = (*base, "stages", k)
-            yield from ref("event", stage.entered_when, (*sp, "entered_when"))
-            yield from ref("role", stage.actor, (*sp, "actor"))
-            yield from ref("role", stage.recipient, (*sp, "recipient"))
-            yield from _assumption_refs(stage.assumptions, sp, ref)
+    for kind, name, path in pack_references(pack):
+        if kind == "date_attr":
+            yield from date_attr(name, path)
+        else:
+            yield from ref(kind, name, path)
     for i, duty in enumerate(pack.recurring):
-        base = ("recurring", i)
-        yield from _condition_refs(duty.when, (*base, "when"), ref)
-        yield from ref("role", duty.actor, (*base, "actor"))
-        yield from ref("role", duty.recipient, (*base, "recipient"))
-        yield from _assumption_refs(duty.assumptions, base, ref)
+        base: PathKey = ("recurring", i)
         try:
             if not len(occurrences(duty.rrule)):
                 yield located.diagnostic(
@@ -301,9 +259,72 @@ def _reference_diagnostics(
     yield from _attr_test_values(pack, located)
 
 
-def _condition_refs(cond: C.Condition | None, base: PathKey, ref: Any) -> Iterator[Diagnostic]:
-    for field, name, path in C.references(cond):
-        yield from ref(field, name, (*base, *path))
+def pack_references(pack: M.PackModel) -> Iterator[tuple[str, str, PathKey]]:
+    """Every name the pack refers to: (what it names, the name, where it stands).
+
+    ``what`` is a vocabulary section (kind, source, category, sector, flag, event, attr),
+    ``date_attr`` for attrs that hold a due date, role, assumption, rule, chain, lifecycle
+    or obligation. The loader checks each is declared; the checker finds declared names
+    that nothing refers to.
+    """
+
+    def condition(cond: C.Condition | None, base: PathKey) -> Iterator[tuple[str, str, PathKey]]:
+        for field, name, path in C.references(cond):
+            yield field, name, (*base, *path)
+
+    def named(what: str, name: str | None, path: PathKey) -> Iterator[tuple[str, str, PathKey]]:
+        if name is not None:
+            yield what, name, path
+
+    def assumptions(ids: list[str], base: PathKey) -> Iterator[tuple[str, str, PathKey]]:
+        for j, name in enumerate(ids):
+            yield "assumption", name, (*base, "assumptions", j)
+
+    def item(base: PathKey, model: Any, section: str) -> Iterator[tuple[str, str, PathKey]]:
+        yield from condition(model.when, (*base, "when"))
+        for j, target in enumerate(getattr(model, "overrides", [])):
+            yield section, target, (*base, "overrides", j)
+        yield from assumptions(model.assumptions, base)
+
+    for i, rule in enumerate(pack.rules):
+        base: PathKey = ("rules", i)
+        yield from item(base, rule, "rule")
+        yield from named("role", rule.responsible, (*base, "responsible"))
+        for k, ob in enumerate(rule.obligations):
+            obp: PathKey = (*base, "obligations", k)
+            yield from named("role", ob.actor, (*obp, "actor"))
+            yield from named("role", ob.recipient, (*obp, "recipient"))
+            yield from named("event", ob.done_when, (*obp, "done_when"))
+            yield from named("date_attr", ob.due_attr, (*obp, "due_attr"))
+            yield from named("date_attr", ob.extended_until, (*obp, "extended_until"))
+            if ob.trigger is not None:
+                yield from named("event", ob.trigger.event, (*obp, "trigger"))
+                yield from named("obligation", ob.trigger.overdue, (*obp, "trigger", "overdue"))
+            yield from assumptions(ob.assumptions, obp)
+    for i, chain in enumerate(pack.closure_chains):
+        base = ("closure_chains", i)
+        yield from item(base, chain, "chain")
+        yield from named("event", chain.starts_when, (*base, "starts_when"))
+        for k, step in enumerate(chain.steps):
+            sp: PathKey = (*base, "steps", k)
+            yield from named("role", step.actor, (*sp, "actor"))
+            yield from named("role", step.recipient, (*sp, "recipient"))
+            yield from named("event", step.done_when, (*sp, "done_when"))
+            yield from assumptions(step.assumptions, sp)
+    for i, lifecycle in enumerate(pack.lifecycles):
+        base = ("lifecycles", i)
+        yield from item(base, lifecycle, "lifecycle")
+        for k, stage in enumerate(lifecycle.stages):
+            sp = (*base, "stages", k)
+            yield from named("event", stage.entered_when, (*sp, "entered_when"))
+            yield from named("role", stage.actor, (*sp, "actor"))
+            yield from named("role", stage.recipient, (*sp, "recipient"))
+            yield from assumptions(stage.assumptions, sp)
+    for i, duty in enumerate(pack.recurring):
+        base = ("recurring", i)
+        yield from item(base, duty, "duty")
+        yield from named("role", duty.actor, (*base, "actor"))
+        yield from named("role", duty.recipient, (*base, "recipient"))
 
 
 def _attr_test_values(pack: M.PackModel, located: Located) -> Iterator[Diagnostic]:
@@ -339,11 +360,6 @@ def _attr_test_values(pack: M.PackModel, located: Located) -> Iterator[Diagnosti
                         f"`{value}` is not a declared value of attr `{spec.id}`",
                         help=did_you_mean(str(value), spec.values),
                     )
-
-
-def _assumption_refs(ids: list[str], base: PathKey, ref: Any) -> Iterator[Diagnostic]:
-    for j, name in enumerate(ids):
-        yield from ref("assumption", name, (*base, "assumptions", j))
 
 
 def _decision_ids(pack: M.PackModel) -> Iterator[tuple[PathKey, str]]:
