@@ -40,3 +40,12 @@ def load(name: str) -> ecorules.Pack:
 
 def pack_dir(name: str) -> Path:
     return policies_dir() / name
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Property-based and fuzz tests (hypothesis) are `slow`: `pytest -m "not slow"` is the
+    quick subset for pack authors (README), everything else stays in it."""
+    for item in items:
+        function = getattr(item, "function", None)
+        if getattr(function, "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.slow)

@@ -22,6 +22,8 @@ from ecorules._cases import load_cases
 
 from .conftest import PACK_NAMES, REPO, load, pack_dir
 
+pytestmark = pytest.mark.slow  # fuzzing: hypothesis and subprocesses
+
 # A modest budget in CI; ECORULES_FUZZ_EXAMPLES=100000 for a long campaign (docs/reliability.md).
 FUZZ_EXAMPLES = int(os.environ.get("ECORULES_FUZZ_EXAMPLES", "300"))
 

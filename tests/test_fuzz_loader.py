@@ -21,6 +21,8 @@ import ecorules
 
 from .conftest import pack_dir
 
+pytestmark = pytest.mark.slow  # fuzzing: hypothesis and subprocesses
+
 # A modest budget in CI; ECORULES_FUZZ_EXAMPLES=100000 for a long campaign (docs/reliability.md).
 FUZZ_EXAMPLES = int(os.environ.get("ECORULES_FUZZ_EXAMPLES", "300"))
 
@@ -165,12 +167,34 @@ def test_python_tags_are_refused(tmp_path: Path) -> None:
         assert caught.value.diagnostics[0].code in ("yaml_syntax",), text
 
 
-def test_regression_deep_nesting_does_not_crash_the_process(tmp_path: Path) -> None:
+# Where the first level past the limit (64) opens, counted by hand: the mapping is level 1.
+DEEP_DOCUMENTS = {
+    # 50,000 brackets: libyaml's recursive composer crashed on this (SIGSEGV); libyaml 0.2.6
+    # stops at its own limit (1,000) at column 1003, ahead of the events for level 65.
+    "flow, past libyaml's own limit": ("a: " + "[" * 50_000 + "]" * 50_000 + "\n", 1, 67),
+    "flow, under libyaml's own limit": ("a: " + "[" * 100 + "]" * 100 + "\n", 1, 67),
+    "flow after Chinese text": ("名称: 中文\n键: " + "[" * 5_000 + "]" * 5_000 + "\n", 2, 67),
+    "block, by indentation": ("".join(" " * i + f"k{i}:\n" for i in range(1_200)), 65, 65),
+}
+
+
+@pytest.mark.parametrize("loader", ["libyaml", "pure Python"])
+@pytest.mark.parametrize("document", DEEP_DOCUMENTS, ids=list(DEEP_DOCUMENTS))
+def test_regression_deep_nesting_does_not_crash_the_process(
+    tmp_path: Path, loader: str, document: str
+) -> None:
     """Found by fuzzing: 50,000 nested brackets overflowed libyaml's recursive composer and
     killed the process (SIGSEGV). Run in a subprocess, so a relapse fails this test rather
-    than the test run."""
-    directory = write(tmp_path / "deep", "a: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    than the test run. Whichever PyYAML reads the file, with or without libyaml, the author is
+    told `yaml_too_deep` at the first level past the limit."""
+    text, line, col = DEEP_DOCUMENTS[document]
+    if loader == "libyaml" and not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("this PyYAML was built without libyaml")
+    directory = write(tmp_path / "deep", text)
     script = textwrap.dedent(f"""
+        import yaml
+        if {loader == "pure Python"}:
+            del yaml.CSafeLoader  # before ecorules picks its loader
         import ecorules
         try:
             ecorules.load_pack({str(directory)!r})
@@ -179,7 +203,7 @@ def test_regression_deep_nesting_does_not_crash_the_process(tmp_path: Path) -> N
     """)
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr[-500:]
-    assert run.stdout.split() == ["yaml_too_deep", "1", "67"]
+    assert run.stdout.split() == ["yaml_too_deep", str(line), str(col)]
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,8 @@ from ecorules._model import TIER_RANK
 from .conftest import PACK_NAMES, load
 from .strategies import facts_as_of
 
+pytestmark = pytest.mark.slow  # property-based: hypothesis over every pack
+
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

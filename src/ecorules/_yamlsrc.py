@@ -181,27 +181,43 @@ _CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 
 def _check_depth(text: str, file: str) -> None:
-    depth = 0
     try:
-        for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, _OPEN):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-                    raise YamlProblem(
-                        Diagnostic(
-                            "yaml_too_deep",
-                            f"the document nests deeper than {MAX_DEPTH} levels",
-                            file,
-                            line,
-                            col,
-                        )
+        _walk_depth(text, file)
+    except yaml.YAMLError as exc:
+        # libyaml 0.2.6 (in PyYAML 6.0.4's wheels) has a nesting limit of its own (1,000),
+        # checked by its scanner, which in flow context reads up to 1,024 characters ahead of
+        # the events it has handed out: `[[[[…` fails there before the event for our 65th
+        # level is ever seen. Read again only the text before the point where the parser
+        # stopped: it stays under the parser's limit, and its end flushes every pending event.
+        mark = getattr(exc, "problem_mark", None)
+        if mark is None or not 0 < mark.index <= len(text):
+            return
+        try:
+            _walk_depth(text[: mark.index], file)
+        except yaml.YAMLError:
+            return  # a syntax error: composing reports it with its position
+
+
+def _walk_depth(text: str, file: str) -> None:
+    """Raise yaml_too_deep at the first collection opened past MAX_DEPTH."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, _OPEN):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+                raise YamlProblem(
+                    Diagnostic(
+                        "yaml_too_deep",
+                        f"the document nests deeper than {MAX_DEPTH} levels",
+                        file,
+                        line,
+                        col,
                     )
-            elif isinstance(event, _CLOSE):
-                depth -= 1
-    except yaml.YAMLError:
-        return  # a syntax error: composing reports it with its position
+                )
+        elif isinstance(event, _CLOSE):
+            depth -= 1
 
 
 def load_file(path: Path, display: str | None = None) -> Located:
