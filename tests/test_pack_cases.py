@@ -8,13 +8,13 @@ import ecorules
 from ecorules import PackError
 from ecorules._cases import LoadedCase, load_cases, run_case
 
-from .conftest import PACK_NAMES, pack_dir
+from .conftest import PACK_NAMES, load, pack_dir
 
 _CASES: list[tuple[str, LoadedCase]] = []
 _BROKEN: dict[str, str] = {}
 for _name in PACK_NAMES:
     try:
-        _CASES += [(_name, loaded) for loaded in load_cases(pack_dir(_name))]
+        _CASES += [(_name, loaded) for loaded in load_cases(pack_dir(_name), load(_name).model)]
     except PackError as exc:  # reported by test_case_files_are_well_formed, for this pack only
         _BROKEN[_name] = str(exc)
 _PACKS: dict[str, ecorules.Pack] = {}

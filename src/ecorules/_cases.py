@@ -18,6 +18,7 @@ is about — but what it says is compared exactly::
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,10 +27,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ._decision import Decision
-from ._errors import Diagnostic, FactError, PackError
+from ._errors import Diagnostic, FactError, PackError, did_you_mean
 from ._loader import shape_diagnostics
-from ._model import Tier
-from ._yamlsrc import YamlProblem, load_file
+from ._model import PackModel, Tier
+from ._yamlsrc import Located, PathKey, YamlProblem, load_file
 
 
 class _Strict(BaseModel):
@@ -116,8 +117,10 @@ _CASE_FIELD_NAMES = {
 }
 
 
-def load_cases(pack_dir: Path) -> list[LoadedCase]:
-    """Every case of a pack, in file and document order; PackError for malformed files."""
+def load_cases(pack_dir: Path, model: PackModel | None = None) -> list[LoadedCase]:
+    """Every case of a pack, in file and document order; PackError for malformed files and,
+    given the pack's ``model``, for cases naming ids the pack does not have (such a case
+    would pass whatever the pack does: an action that does not exist is always absent)."""
     out: list[LoadedCase] = []
     problems: list[Diagnostic] = []
     for path in sorted((pack_dir / "cases").glob("*.yaml")):
@@ -131,12 +134,62 @@ def load_cases(pack_dir: Path) -> list[LoadedCase]:
         except ValidationError as exc:
             problems.extend(shape_diagnostics(located, exc, frozenset(_CASE_FIELD_NAMES)))
             continue
+        if model is not None:
+            problems.extend(_unknown_ids(model, located, parsed))
         for i, case in enumerate(parsed.cases):
             line, _ = located.position(("cases", i))
             out.append(LoadedCase(case, display, line))
     if problems:
         raise PackError(problems)
     return out
+
+
+PROVISION = "rule, chain, lifecycle or duty"
+
+
+def _unknown_ids(model: PackModel, located: Located, parsed: CaseFile) -> Iterator[Diagnostic]:
+    actions = {ob.id for rule in model.rules for ob in rule.obligations}
+    actions |= {step.id for chain in model.closure_chains for step in chain.steps}
+    actions |= {stage.id for lifecycle in model.lifecycles for stage in lifecycle.stages}
+    actions |= {duty.id for duty in model.recurring}
+    steps = {step.id for chain in model.closure_chains for step in chain.steps}
+    known = {
+        "action": actions,
+        # matched_rules names every provision that applied: rules, chains, lifecycles, duties
+        PROVISION: {rule.id for rule in model.rules}
+        | {chain.id for chain in model.closure_chains}
+        | {lifecycle.id for lifecycle in model.lifecycles}
+        | {duty.id for duty in model.recurring},
+        "closure chain": {chain.id for chain in model.closure_chains} | {"none"},
+        "chain step": steps,
+        "role": {role.id for role in model.roles},
+    }
+    for i, case in enumerate(parsed.cases):
+        want = case.want
+        if want is None:
+            continue
+        named: list[tuple[PathKey, str, str, bool]] = [
+            (("actions", action_id), action_id, "action", True) for action_id in want.actions
+        ]
+        named += [(("absent", k), v, "action", False) for k, v in enumerate(want.absent)]
+        named += [(("matched", k), v, PROVISION, False) for k, v in enumerate(want.matched)]
+        named += [(("not_matched", k), v, PROVISION, False) for k, v in enumerate(want.not_matched)]
+        for group in ("chain", "chain_done"):
+            ids = getattr(want, group) or []
+            named += [((group, k), v, "chain step", False) for k, v in enumerate(ids)]
+        if want.closure_chain_id is not None:
+            named.append((("closure_chain_id",), want.closure_chain_id, "closure chain", False))
+        if want.responsible is not None:
+            named.append((("responsible",), want.responsible, "role", False))
+        for path, name, what, is_key in named:
+            if name not in known[what]:
+                yield located.diagnostic(
+                    ("cases", i, "want", *path),
+                    "unknown_id",
+                    f"the pack has no {what} `{name}`",
+                    key=is_key,
+                    help=did_you_mean(name, known[what]),
+                )
 
 
 def run_case(pack: Any, loaded: LoadedCase) -> CaseResult:

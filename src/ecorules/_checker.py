@@ -16,12 +16,14 @@ import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from . import _conditions as C
 from . import _model as M
 from ._errors import Diagnostic, Severity
 from ._fact import FactView
+from ._faithfulness import faithfulness_diagnostics
 from ._loader import pack_references
 from ._yamlsrc import Located, PathKey
 
@@ -43,11 +45,18 @@ class _Item:
 
 
 def check_pack(
-    model: M.PackModel, located: Located, *, assumptions: bool = False
+    model: M.PackModel,
+    located: Located,
+    *,
+    assumptions: bool = False,
+    pack_dir: Path | None = None,
 ) -> list[Diagnostic]:
-    """Every finding about a loaded pack, sorted by position."""
+    """Every finding about a loaded pack, sorted by position. With ``pack_dir``, quotes and
+    bases are also checked against the pack's document."""
     checker = _Checker(model, located)
     found = list(checker.run())
+    if pack_dir is not None:
+        found += faithfulness_diagnostics(model, located, pack_dir)
     if assumptions:
         found += [
             located.diagnostic(

@@ -22,7 +22,8 @@ from ._decision import Decision
 from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
 from ._ledger import parse_columns, read_ledger, write_results
 from ._model import TIER_NAMES, pack_json_schema
-from ._pack import Pack, bundled_names, load_pack
+from ._pack import Pack, bundled_names, load_pack, policies_dir
+from ._render import file_lines, render, sarif
 from ._report import Report
 from ._yamlsrc import YamlProblem, load_file, load_text
 
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="ecorules",
         description="Chinese eco-environment supervision policies as executable rules.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     ev = sub.add_parser("evaluate", help="decide the next actions for one fact")
@@ -89,7 +91,13 @@ def _parser() -> argparse.ArgumentParser:
 
     ck = sub.add_parser("check", help="load packs and report every diagnostic")
     ck.add_argument("packs", nargs="*", help="pack names or directories (default: all bundled)")
-    ck.add_argument("--format", choices=("text", "json"), default="text")
+    ck.add_argument(
+        "--format",
+        choices=("text", "short", "json", "sarif"),
+        default="text",
+        help="text: each finding with its line underlined and the fix (default); short: "
+        "one line each; json; sarif (SARIF 2.1.0, for CI annotations)",
+    )
     ck.add_argument(
         "--assumptions",
         action="store_true",
@@ -265,9 +273,23 @@ def _test(args: argparse.Namespace) -> int:
     from ._cases import coverage, load_cases, run_case
 
     passed = failed = 0
+    unclean = []
     for name in args.packs or bundled_names():
         pack = load_pack(name)
-        cases = load_cases(pack.path)
+        # A pack that passes its cases while the checker finds an error in it is not a
+        # passing pack: run the checker first, as CI would.
+        assert pack.located is not None
+        findings = check_pack(pack.model, pack.located, pack_dir=pack.path)
+        if findings:
+            print_diagnostics(findings)
+        if any(d.severity == "error" for d in findings):
+            unclean.append(pack.name)
+        try:
+            cases = load_cases(pack.path, pack.model)
+        except PackError as exc:
+            print_diagnostics(exc.diagnostics)
+            unclean.append(pack.name)
+            continue
         failures = []
         for loaded in cases:
             result = run_case(pack, loaded)
@@ -295,26 +317,71 @@ def _test(args: argparse.Namespace) -> int:
             for item in missing:
                 print(f"    not exercised: {item}")
     print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    if unclean:
+        print(f"`ecorules check` finds errors in: {', '.join(unclean)}")
+    return 1 if failed or unclean else 0
 
 
 def _check(args: argparse.Namespace) -> int:
     names = args.packs or bundled_names()
     diagnostics: list[Diagnostic] = []
     for name in names:
+        if name in bundled_names() and Path(name).is_dir():
+            diagnostics.append(
+                Diagnostic(
+                    "bundled_name_shadows_directory",
+                    f"`{name}` names the bundled pack, not the directory `{name}/` here",
+                    name,
+                    severity="warning",
+                    help=f"write `./{name}` to check that directory",
+                )
+            )
         try:
             pack = load_pack(name)
         except PackError as exc:
             diagnostics.extend(exc.diagnostics)
             continue
         if pack.located is not None:
-            diagnostics.extend(check_pack(pack.model, pack.located, assumptions=args.assumptions))
+            diagnostics.extend(
+                check_pack(
+                    pack.model, pack.located, assumptions=args.assumptions, pack_dir=pack.path
+                )
+            )
     if args.format == "json":
         print(json.dumps([d.to_json() for d in diagnostics], ensure_ascii=False, indent=2))
+    elif args.format == "sarif":
+        print(json.dumps(sarif(diagnostics, _version()), ensure_ascii=False, indent=2))
     else:
+        print_diagnostics(diagnostics, rich=args.format == "text")
+    return 1 if any(d.severity != "info" for d in diagnostics) else 0
+
+
+def print_diagnostics(diagnostics: Sequence[Diagnostic], *, rich: bool = True) -> None:
+    """To stderr: each with its source line and fix (``rich``), or one line each."""
+    if not rich:
         for diagnostic in diagnostics:
             print(diagnostic, file=sys.stderr)
-    return 1 if any(d.severity != "info" for d in diagnostics) else 0
+        return
+    source_line = file_lines(lambda name: (Path(name), policies_dir() / name))
+    for diagnostic in diagnostics:
+        print(render(diagnostic, source_line) + "\n", file=sys.stderr)
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = sum(d.severity == "warning" for d in diagnostics)
+    if errors or warnings:
+        print(f"{_count(errors, 'error')}, {_count(warnings, 'warning')}", file=sys.stderr)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ecorules")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -34,6 +34,9 @@ class Diagnostic:
     col: int = 0
     severity: Severity = "error"
     help: str | None = None
+    end_line: int = 0
+    """Where the span ends (exclusive), when the finding is about one item; 0 = a point."""
+    end_col: int = 0
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.col}" if self.line else (self.file or "<pack>")
@@ -54,6 +57,8 @@ class Diagnostic:
             "severity": self.severity,
             "message": self.message,
             "help": self.help,
+            "end_line": self.end_line,
+            "end_col": self.end_col,
         }
 
 

@@ -36,6 +36,9 @@ class Located:
     data: Any
     value_at: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     key_at: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    value_end_at: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    """Where each value ends (exclusive), so a diagnostic can underline all of it."""
+    key_end_at: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
 
     def position(self, path: PathKey, *, key: bool = False) -> tuple[int, int]:
         """The closest known position for ``path``: walks up to a parent when needed."""
@@ -60,6 +63,10 @@ class Located:
         severity: Severity = "error",
     ) -> Diagnostic:
         line, col = self.position(path, key=key)
+        # Underline the item itself; a position borrowed from a parent gets a caret only.
+        starts, ends = (self.key_at, self.key_end_at) if key else (self.value_at, self.value_end_at)
+        own = starts.get(tuple(path)) == (line, col)
+        end_line, end_col = ends[tuple(path)] if own else (0, 0)
         return Diagnostic(
             code=code,
             message=message,
@@ -68,6 +75,8 @@ class Located:
             col=col,
             help=help,
             severity=severity,
+            end_line=end_line,
+            end_col=end_col,
         )
 
 
@@ -86,6 +95,10 @@ class YamlProblem(Exception):
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _end(node: yaml.Node) -> tuple[int, int]:
+    return (node.end_mark.line + 1, node.end_mark.column + 1)
 
 
 class _Walker:
@@ -107,7 +120,9 @@ class _Walker:
                 f"the document expands to more than {MAX_NODES} nodes "
                 "(anchors and aliases included)",
             )
-        self.located.value_at.setdefault(path, _mark(node))
+        if path not in self.located.value_at:
+            self.located.value_at[path] = _mark(node)
+            self.located.value_end_at[path] = _end(node)
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
             raise self.fail(node, "yaml_syntax", f"unsupported tag `{node.tag}`")
         if isinstance(node, yaml.MappingNode):
@@ -125,6 +140,7 @@ class _Walker:
                         f"duplicate key `{key}` (first at line {first[0]})",
                     )
                 self.located.key_at[(*path, key)] = _mark(key_node)
+                self.located.key_end_at[(*path, key)] = _end(key_node)
                 result[key] = self.walk(value_node, (*path, key))
             return result
         if isinstance(node, yaml.SequenceNode):
