@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from ._calendar_cli import add_calendar_command, add_calendar_option, calendar_line
 from ._checker import check_pack
 from ._decision import Decision
 from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
@@ -78,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--output", "-o", help="write here instead of stdout")
     ev.add_argument("--engine", choices=("native", "durable"), default="native")
+    add_calendar_option(ev)
     ev.set_defaults(run=_evaluate)
 
     ex = sub.add_parser("explain", help="why a decision is what it is: rules and due dates")
@@ -85,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("fact", help="a YAML or JSON file holding the fact, or - for stdin")
     ex.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
     ex.add_argument("--format", choices=("text", "json"), default="text")
+    add_calendar_option(ex)
     ex.set_defaults(run=_explain)
 
     ck = sub.add_parser("check", help="load packs and report every diagnostic")
@@ -103,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--columns", help="CSV column mapping (as for evaluate)")
     rp.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
     rp.add_argument("--format", choices=("table", "json"), default="table")
+    add_calendar_option(rp)
     rp.set_defaults(run=_report)
 
     ts = sub.add_parser("test", help="run packs' YAML cases and summarise")
@@ -112,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also list the rules, chains and obligations no case exercises",
     )
+    add_calendar_option(ts)
     ts.set_defaults(run=_test)
 
     dg = sub.add_parser("diagram", help="draw a pack's flow as Mermaid or Graphviz DOT text")
@@ -124,6 +129,8 @@ def _parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("packs", help="list the bundled packs")
     ls.set_defaults(run=_packs)
+
+    add_calendar_command(sub)
     return parser
 
 
@@ -142,7 +149,7 @@ def _read_fact(source: str) -> Any:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    pack = load_pack(args.pack, engine=args.engine)
+    pack = load_pack(args.pack, engine=args.engine, calendar_notices=args.calendar)
     if Path(args.fact).suffix in (".jsonl", ".csv"):
         return _evaluate_ledger(pack, args)
     fact = _read_fact(args.fact)
@@ -199,7 +206,7 @@ class _Progress:
 
 
 def _report(args: argparse.Namespace) -> int:
-    pack = load_pack(args.pack)
+    pack = load_pack(args.pack, calendar_notices=args.calendar)
     report = pack.report(read_ledger(args.ledger, parse_columns(args.columns)), args.as_of)
     if args.format == "json":
         print(report.model_dump_json(indent=2))
@@ -209,7 +216,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    pack = load_pack(args.pack)
+    pack = load_pack(args.pack, calendar_notices=args.calendar)
     decision = pack.evaluate(_read_fact(args.fact), args.as_of, explain=True)
     if args.format == "json":
         print(decision.model_dump_json(indent=2))
@@ -266,7 +273,7 @@ def _test(args: argparse.Namespace) -> int:
 
     passed = failed = 0
     for name in args.packs or bundled_names():
-        pack = load_pack(name)
+        pack = load_pack(name, calendar_notices=args.calendar)
         cases = load_cases(pack.path)
         failures = []
         for loaded in cases:
@@ -417,3 +424,6 @@ def render_table(pack: Pack, decision: Decision, out: TextIO) -> None:
     _write_rows(rows, out)
     for notice in decision.warnings:
         out.write(f"warning: {notice.code}: {notice.message}\n")
+    calendar = calendar_line(decision.calendar)
+    if calendar:
+        out.write(calendar + "\n")

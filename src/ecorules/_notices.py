@@ -276,12 +276,12 @@ def check_entries(entries: Sequence[_Entry]) -> list[Diagnostic]:
         year_path = (*entry.path, "year")
         if entry.year in first_at:
             first = first_at[entry.year]
-            where = f" in {first.file}" if first.file and first.file != entry.file else ""
+            elsewhere = f" in {first.file}" if first.file and first.file != entry.file else ""
             out.append(
                 entry.diagnostic(
                     year_path,
                     "duplicate_year",
-                    f"the notice for {entry.year} is given twice (first{where} at "
+                    f"the notice for {entry.year} is given twice (first{elsewhere} at "
                     f"{_line(first)}); a year has one notice",
                 )
             )
@@ -347,9 +347,7 @@ def check_entries(entries: Sequence[_Entry]) -> list[Diagnostic]:
                     )
     # The horizon is the last year with a notice: a skipped year would pass as official.
     for entry in entries:
-        missing = [
-            y for y in range(official + 1, entry.year) if y not in first_at
-        ]
+        missing = [y for y in range(official + 1, entry.year) if y not in first_at]
         if missing:
             out.append(
                 entry.diagnostic(
@@ -412,9 +410,10 @@ def resolve_notices(
     notices = tuple(e.notice() for e in entries)
     identities = tuple(
         sorted(
-            (NoticeIdentity(n.year, n.source, notice_sha256(n), e.file) for n, e in zip(
-                notices, entries, strict=True
-            )),
+            (
+                NoticeIdentity(n.year, n.source, notice_sha256(n), e.file)
+                for n, e in zip(notices, entries, strict=True)
+            ),
             key=lambda i: i.year,
         )
     )
