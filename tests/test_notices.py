@@ -323,8 +323,19 @@ def test_cli_calendar_option_on_commands_that_compute_dates(
         == 0
     )
     noticed = json.loads(capsys.readouterr().out)
+    assert predicted["calendar"]["notices"] == []
+    assert noticed["calendar"]["notices"][0]["sha256"] == notice_sha256(
+        ecorules.read_calendar_notices(YAML_2027)[0]
+    )
     # Due Fri 01-08 by prediction: overdue on 01-09; with the notice, due that very day.
     assert predicted["groups"][0]["overdue"] == 1 and noticed["groups"][0]["overdue"] == 0
+
+    assert (
+        main(["report", "shidian", ledger, "--as-of", "2027-01-09", "--calendar", JSON_2027]) == 0
+    )
+    assert f"calendar: holidays {holidays.__version__} + 2027 notice: {TEST_SOURCE}" in (
+        capsys.readouterr().out
+    )
 
     # The pack's own cases pin the no-notice estimates; a notice file reaches the case
     # runner too, so those (and only those) now disagree.

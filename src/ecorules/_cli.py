@@ -385,6 +385,9 @@ def render_report(pack: Pack, report: Report, out: TextIO) -> None:
         out.write(f"refused: {len(report.refused)} facts\n")
         for refused in report.refused[:20]:
             out.write(f"  #{refused.position}: {refused.error}\n")
+    calendar = calendar_line(report.calendar)
+    if calendar:
+        out.write(calendar + "\n")
 
 
 def _write_rows(rows: Sequence[tuple[str, ...]], out: TextIO) -> None:
