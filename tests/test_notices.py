@@ -12,6 +12,9 @@ from pathlib import Path
 
 import holidays
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ecorules
 from ecorules._calendar import official_horizon_year
@@ -402,3 +405,56 @@ def test_cli_calendar_template_and_help(capsys: pytest.CaptureFixture[str]) -> N
     help_text = capsys.readouterr().out
     assert "The yearly routine" in help_text
     assert "ecorules calendar template 2027 > notice-2027.yaml" in help_text
+
+
+# ---------------------------------------------------------------------------------------------
+# Any notice, written either way, reads back as itself
+# ---------------------------------------------------------------------------------------------
+def _year_days(year: int) -> list[date]:
+    start = date(year, 1, 1)
+    return [date.fromordinal(start.toordinal() + i) for i in range(365)]
+
+
+def _folded(days: list[date]) -> list[str]:
+    """Consecutive days written as ranges, as a person copying a notice would."""
+    out: list[list[date]] = []
+    for day in sorted(days):
+        if out and (day - out[-1][-1]).days == 1:
+            out[-1].append(day)
+        else:
+            out.append([day])
+    return [
+        run[0].isoformat() if len(run) == 1 else f"{run[0].isoformat()}..{run[-1].isoformat()}"
+        for run in out
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_any_valid_notice_round_trips_through_yaml_and_json(data: st.DataObject) -> None:
+    import tempfile
+
+    days = _year_days(2027)
+    off = data.draw(st.sets(st.sampled_from(days), min_size=1, max_size=40))
+    weekend = [d for d in days if d.weekday() >= 5 and d not in off]
+    work = data.draw(st.sets(st.sampled_from(weekend), max_size=8))
+    notice = ecorules.CalendarNotice(
+        year=2027, holidays=sorted(off), workdays=sorted(work), source="written for the tests"
+    )
+    entry = {
+        "year": 2027,
+        "source": "written for the tests",
+        "holidays": _folded(list(off)),
+        "workdays": [d.isoformat() for d in sorted(work)],
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        as_json = write(Path(tmp), json.dumps([entry]), "n.json")
+        as_yaml = write(Path(tmp), yaml.safe_dump([entry], allow_unicode=True), "n.yaml")
+        for path in (as_json, as_yaml):
+            parsed = parse_notice_file(path)
+            assert parsed.ok, parsed.diagnostics
+            assert parsed.notices == (notice,)
+        pack_a = ecorules.load_pack("yantai", calendar_notices=as_json)
+        pack_b = ecorules.load_pack("yantai", calendar_notices=[notice])
+    assert pack_a.calendar is pack_b.calendar  # one cached calendar for one content
+    assert pack_a.calendar_identity.notices[0].sha256 == pack_b.calendar_identity.notices[0].sha256
