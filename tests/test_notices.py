@@ -394,6 +394,19 @@ def test_cli_calendar_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert "01  days off: 01-01..01-04  |  make-up workdays: 01-09 (Sat)" in out
 
 
+def test_cli_calendar_show_marks_a_packs_local_days(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .test_loader import MINIMAL, write_pack
+
+    local = "calendar: {extra_holidays: [2027-03-15], extra_workdays: [2027-03-20]}\n"
+    directory = write_pack(tmp_path, MINIMAL + local)
+    assert main(["calendar", "show", "2027", "--pack", str(directory)]) == 0
+    out = capsys.readouterr().out
+    assert "03  days off: 03-13..03-15 *  |  make-up workdays: 03-20 (Sat)*" in out
+    assert out.endswith("* a local day of pack `tiny`\n")
+
+
 def test_cli_calendar_template_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["calendar", "template", "2027"]) == 0
     assert capsys.readouterr().out == template(2027)

@@ -151,10 +151,15 @@ def _check(args: argparse.Namespace) -> int:
         return 1
     for s in summaries:
         print(
-            f"{s['file']}: {s['year']}: {s['days_off']} days off, {s['make_up_workdays']} "
-            f"make-up workdays — {s['source']} — sha256 {s['sha256']}"
+            f"{s['file']}: {s['year']}: {_count(s['days_off'], 'day')} off, "
+            f"{_count(s['make_up_workdays'], 'make-up workday')} — {s['source']} — "
+            f"sha256 {s['sha256']}"
         )
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _template(args: argparse.Namespace) -> int:
