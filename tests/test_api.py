@@ -23,6 +23,8 @@ def test_all_is_sorted_and_complete() -> None:
     assert set(ecorules.__all__) == {
         "Action",
         "BatchError",
+        "CalendarError",
+        "CalendarIdentity",
         "CalendarNotice",
         "ChainStepState",
         "Decision",
@@ -32,6 +34,7 @@ def test_all_is_sorted_and_complete() -> None:
         "FactError",
         "FactProblem",
         "Notice",
+        "NoticeIdentity",
         "Pack",
         "PackError",
         "PackInfo",
@@ -46,6 +49,7 @@ def test_all_is_sorted_and_complete() -> None:
         "load_pack",
         "pack_json_schema",
         "packs",
+        "read_calendar_notices",
     }
     for name in ecorules.__all__:
         assert hasattr(ecorules, name)

@@ -11,7 +11,14 @@ Everything public is named here; the modules behind it are private.
 """
 
 from ._calendar import CalendarNotice, WorkingCalendar
-from ._decision import Action, ChainStepState, Decision, Notice
+from ._decision import (
+    Action,
+    CalendarIdentity,
+    ChainStepState,
+    Decision,
+    Notice,
+    NoticeIdentity,
+)
 from ._errors import (
     BatchError,
     Diagnostic,
@@ -23,6 +30,7 @@ from ._errors import (
 )
 from ._fact import Fact
 from ._model import PackModel, pack_json_schema
+from ._notices import CalendarError, read_calendar_notices
 from ._pack import Pack, PackInfo, load_pack, packs
 from ._report import RefusedFact, Report, ReportGroup, StageCount
 
@@ -31,6 +39,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Action",
     "BatchError",
+    "CalendarError",
+    "CalendarIdentity",
     "CalendarNotice",
     "ChainStepState",
     "Decision",
@@ -40,6 +50,7 @@ __all__ = [
     "FactError",
     "FactProblem",
     "Notice",
+    "NoticeIdentity",
     "Pack",
     "PackError",
     "PackInfo",
@@ -54,4 +65,5 @@ __all__ = [
     "load_pack",
     "pack_json_schema",
     "packs",
+    "read_calendar_notices",
 ]

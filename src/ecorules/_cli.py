@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from ._calendar_cli import add_calendar_command, add_calendar_option, calendar_line
 from ._checker import check_pack
 from ._decision import Decision
 from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
@@ -80,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--output", "-o", help="write here instead of stdout")
     ev.add_argument("--engine", choices=("native", "durable"), default="native")
+    add_calendar_option(ev)
     ev.set_defaults(run=_evaluate)
 
     ex = sub.add_parser("explain", help="why a decision is what it is: rules and due dates")
@@ -87,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("fact", help="a YAML or JSON file holding the fact, or - for stdin")
     ex.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
     ex.add_argument("--format", choices=("text", "json"), default="text")
+    add_calendar_option(ex)
     ex.set_defaults(run=_explain)
 
     ck = sub.add_parser("check", help="load packs and report every diagnostic")
@@ -111,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--columns", help="CSV column mapping (as for evaluate)")
     rp.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
     rp.add_argument("--format", choices=("table", "json"), default="table")
+    add_calendar_option(rp)
     rp.set_defaults(run=_report)
 
     ts = sub.add_parser("test", help="run packs' YAML cases and summarise")
@@ -120,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also list the rules, chains and obligations no case exercises",
     )
+    add_calendar_option(ts)
     ts.set_defaults(run=_test)
 
     dg = sub.add_parser("diagram", help="draw a pack's flow as Mermaid or Graphviz DOT text")
@@ -132,6 +137,8 @@ def _parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("packs", help="list the bundled packs")
     ls.set_defaults(run=_packs)
+
+    add_calendar_command(sub)
     return parser
 
 
@@ -150,7 +157,7 @@ def _read_fact(source: str) -> Any:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    pack = load_pack(args.pack, engine=args.engine)
+    pack = load_pack(args.pack, engine=args.engine, calendar_notices=args.calendar)
     if Path(args.fact).suffix in (".jsonl", ".csv"):
         return _evaluate_ledger(pack, args)
     fact = _read_fact(args.fact)
@@ -207,7 +214,7 @@ class _Progress:
 
 
 def _report(args: argparse.Namespace) -> int:
-    pack = load_pack(args.pack)
+    pack = load_pack(args.pack, calendar_notices=args.calendar)
     report = pack.report(read_ledger(args.ledger, parse_columns(args.columns)), args.as_of)
     if args.format == "json":
         print(report.model_dump_json(indent=2))
@@ -217,7 +224,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    pack = load_pack(args.pack)
+    pack = load_pack(args.pack, calendar_notices=args.calendar)
     decision = pack.evaluate(_read_fact(args.fact), args.as_of, explain=True)
     if args.format == "json":
         print(decision.model_dump_json(indent=2))
@@ -275,7 +282,7 @@ def _test(args: argparse.Namespace) -> int:
     passed = failed = 0
     unclean = []
     for name in args.packs or bundled_names():
-        pack = load_pack(name)
+        pack = load_pack(name, calendar_notices=args.calendar)
         # A pack that passes its cases while the checker finds an error in it is not a
         # passing pack: run the checker first, as CI would.
         assert pack.located is not None
@@ -445,6 +452,9 @@ def render_report(pack: Pack, report: Report, out: TextIO) -> None:
         out.write(f"refused: {len(report.refused)} facts\n")
         for refused in report.refused[:20]:
             out.write(f"  #{refused.position}: {refused.error}\n")
+    calendar = calendar_line(report.calendar)
+    if calendar:
+        out.write(calendar + "\n")
 
 
 def _write_rows(rows: Sequence[tuple[str, ...]], out: TextIO) -> None:
@@ -484,3 +494,6 @@ def render_table(pack: Pack, decision: Decision, out: TextIO) -> None:
     _write_rows(rows, out)
     for notice in decision.warnings:
         out.write(f"warning: {notice.code}: {notice.message}\n")
+    calendar = calendar_line(decision.calendar)
+    if calendar:
+        out.write(calendar + "\n")

@@ -105,6 +105,34 @@ class Notice(_Dumpable):
 
 
 @dataclass(frozen=True, slots=True)
+class NoticeIdentity(_Dumpable):
+    """One State Council holiday notice a calendar was built with (replay information)."""
+
+    year: int
+    source: str | None
+    """The notice's title or number, as the notice file (or the host) gave it."""
+    sha256: str
+    """Hash of the notice's content: its year, days off and make-up workdays, canonical (see
+    ``ecorules calendar check``), so the same notice hashes the same in YAML or JSON."""
+    file: str | None = None
+    """The notice file it was read from, as given; None when a host passed it in Python."""
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarIdentity(_Dumpable):
+    """Which working-day calendar computed a decision's dates: enough to replay it."""
+
+    holidays_version: str
+    """The installed ``holidays`` library, whose data holds the official notices."""
+    official_through: int
+    """The last year whose State Council notice that data carries."""
+    horizon: date
+    """The end of the last year with a notice, from the data or a notice file."""
+    notices: tuple[NoticeIdentity, ...] = ()
+    """Notices supplied on top of the data (a notice file or the host), by year."""
+
+
+@dataclass(frozen=True, slots=True)
 class Decision(_Dumpable):
     """Everything a pack decides about one fact as of one date."""
 
@@ -131,6 +159,8 @@ class Decision(_Dumpable):
     """The furthest lifecycle stage whose event is recorded, if any."""
     explanation: Any = None
     """With ``evaluate(..., explain=True)``: an ``Explanation`` of every rule and due date."""
+    calendar: CalendarIdentity | None = None
+    """The calendar the dates were computed with (shared by every decision of the pack)."""
 
     def action(self, action_id: str) -> Action:
         """The action with this id (KeyError if the decision has none)."""

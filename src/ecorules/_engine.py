@@ -19,10 +19,19 @@ from typing import Any
 from . import _conditions as C
 from . import _model as M
 from ._calendar import Occurrences, WorkingCalendar, add_months, occurrences
-from ._decision import Action, ActionKind, ChainStepState, Decision, Notice, Status
+from ._decision import (
+    Action,
+    ActionKind,
+    CalendarIdentity,
+    ChainStepState,
+    Decision,
+    Notice,
+    Status,
+)
 from ._errors import FactError, FactProblem
 from ._fact import Fact, FactView, read_fact, to_china_date
 from ._model import Provenance, Tier
+from ._notices import horizon_warning
 
 FACT_DATES_FROM = date(2000, 1, 1)
 FACT_DATES_UNTIL = date(2050, 12, 31)
@@ -295,9 +304,16 @@ def _obligation_order(pack: M.PackModel) -> dict[str, int]:
 class CompiledPack:
     """A pack ready to evaluate: vocabulary sets, plans per static key, the calendar."""
 
-    def __init__(self, pack: M.PackModel, calendar: WorkingCalendar):
+    def __init__(
+        self,
+        pack: M.PackModel,
+        calendar: WorkingCalendar,
+        calendar_identity: CalendarIdentity | None = None,
+    ):
         self.pack_id = pack.id
         self.calendar = calendar
+        self.calendar_identity = calendar_identity
+        self.horizon_warning = horizon_warning(calendar)
         meta = pack.metadata
         self.valid_from = meta.valid_from
         self.valid_until = meta.valid_until
@@ -802,13 +818,7 @@ class CompiledPack:
         dated.sort(key=_BY_DUE_THEN_ID)
         undated.sort(key=_BY_ID)
         if beyond_horizon:
-            warnings.append(
-                Notice(
-                    code="calendar_beyond_horizon",
-                    message=f"a due date falls after {horizon.isoformat()}, the end of the last "
-                    "year with an official holiday notice: it is an estimate",
-                )
-            )
+            warnings.append(self.horizon_warning)
         if (self.valid_from and as_of < self.valid_from) or (
             self.valid_until and as_of > self.valid_until
         ):
@@ -835,6 +845,7 @@ class CompiledPack:
             matched_rules=tuple(matched_ids),
             warnings=tuple(warnings),
             provenance=self.provenance,
+            calendar=self.calendar_identity,
         )
 
 

@@ -12,16 +12,18 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from os import PathLike
 from pathlib import Path
 from typing import Any, Literal
 
 from . import _model as M
 from ._calendar import CalendarNotice, WorkingCalendar, build_calendar
-from ._decision import Decision
+from ._decision import CalendarIdentity, Decision
 from ._engine import CompiledPack
 from ._errors import BatchError, Diagnostic, FactError, UnknownPackError, did_you_mean
 from ._fact import Fact, parse_as_of, read_fact
 from ._loader import PACK_FILE, read_pack
+from ._notices import NoticeSource, calendar_identity, resolve_notices
 from ._report import RefusedFact, Report, build_report
 from ._yamlsrc import Located
 
@@ -61,7 +63,7 @@ def packs() -> list[PackInfo]:
     """The bundled packs, with their titles and validity."""
     out = []
     for name in bundled_names():
-        meta = load_pack(name).model.metadata
+        meta = load_pack(name, calendar_notices=()).model.metadata
         out.append(
             PackInfo(
                 name,
@@ -113,6 +115,7 @@ class Pack:
         notices: Sequence[CalendarNotice] = (),
         located: Located | None = None,
         engine: Engine = "native",
+        calendar_identity: CalendarIdentity | None = None,
     ):
         self.model = model
         self.engine = engine
@@ -121,7 +124,9 @@ class Pack:
         self.path = path
         self.calendar = calendar
         self.notices = tuple(notices)
-        self._compiled = CompiledPack(model, calendar)
+        self.calendar_identity = calendar_identity or _identity(calendar, self.notices)
+        """Which calendar the pack's dates come from; every decision carries it."""
+        self._compiled = CompiledPack(model, calendar, self.calendar_identity)
         self._matcher = None
         if engine == "durable":
             from ._durable import DurableMatcher
@@ -210,21 +215,31 @@ def load_pack(
     name_or_path: str | Path,
     *,
     engine: Engine = "native",
-    calendar_notices: Iterable[CalendarNotice] = (),
+    calendar_notices: Iterable[NoticeSource] | str | PathLike[str] | None = None,
 ) -> Pack:
     """Load a bundled pack by name, or a pack directory by path.
 
     ``engine="durable"`` decides which rules apply with the durable_rules Rete engine (the
     ``durable`` extra) instead of the native compiled plans; decisions are the same.
     ``calendar_notices`` adds State Council holiday notices the installed ``holidays`` data
-    does not have yet (a new year's), moving the calendar horizon. Raises PackError with
-    every diagnostic when the pack is wrong.
+    does not have yet (a new year's), moving the calendar horizon: ``CalendarNotice`` values,
+    notice files (YAML or JSON, see ``ecorules calendar --help``), or a mix. Left out (None),
+    the files named by the ``ECORULES_CALENDAR`` environment variable are used, if any; pass
+    ``()`` for none. Raises PackError with every diagnostic when the pack is wrong, and
+    CalendarError (a PackError) with positions when a notice is.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine `{engine}`; available: {', '.join(ENGINES)}")
     directory = resolve_pack_dir(name_or_path)
     root = policies_dir() if directory.parent == policies_dir() else None
     model, located = read_pack(directory, root)
-    notices = tuple(calendar_notices)
+    resolved = resolve_notices(calendar_notices)
+    notices = resolved.notices
     calendar = build_calendar(model.calendar.extra_holidays, model.calendar.extra_workdays, notices)
-    return Pack(model, directory, calendar, notices, located, engine)
+    identity = calendar_identity(calendar, resolved.identities)
+    return Pack(model, directory, calendar, notices, located, engine, identity)
+
+
+def _identity(calendar: WorkingCalendar, notices: Sequence[CalendarNotice]) -> CalendarIdentity:
+    """For a Pack built by hand from notices without files."""
+    return calendar_identity(calendar, resolve_notices(notices).identities)

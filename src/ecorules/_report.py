@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from ._decision import Decision, _Dumpable
+from ._decision import CalendarIdentity, Decision, _Dumpable
 
 if TYPE_CHECKING:
     from ._pack import Pack
@@ -62,6 +62,8 @@ class Report(_Dumpable):
     total: int
     groups: tuple[ReportGroup, ...]
     refused: tuple[RefusedFact, ...]
+    calendar: CalendarIdentity | None = None
+    """The calendar the counts were computed with (overdue-ness depends on it)."""
 
 
 class _Tally:
@@ -135,5 +137,10 @@ def build_report(
             )
         )
     return Report(
-        pack=pack.name, as_of=as_of_date, total=total, groups=tuple(groups), refused=tuple(refused)
+        pack=pack.name,
+        as_of=as_of_date,
+        total=total,
+        groups=tuple(groups),
+        refused=tuple(refused),
+        calendar=pack.calendar_identity,
     )
