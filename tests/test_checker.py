@@ -47,6 +47,7 @@ def test_corpus_covers_every_class_of_mistake() -> None:
         "chain_descends",
         "chain_below_responsible",
         "unused_role",
+        "responsibility_gap",
     }
 
 

@@ -198,6 +198,34 @@ class Obligation(Strict):
         return self
 
 
+class Unassigned(Strict):
+    """Where a rule applies but no role can be named responsible: the document's silence,
+    stated with its reason, or the fact attr whose value names the responsible body."""
+
+    unspecified: str | None = Field(
+        default=None,
+        min_length=3,
+        description="why the document names no responsible body, citing the clause",
+    )
+    needs_attr: Id | list[Id] | None = Field(
+        default=None, description="the attr (or attrs) whose value decides the responsible body"
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Unassigned:
+        if (self.unspecified is None) == (self.needs_attr is None):
+            raise ValueError("`responsible` has exactly one of a role, `unspecified`, `needs_attr`")
+        if self.needs_attr == []:
+            raise ValueError("`needs_attr` names at least one attr")
+        return self
+
+    @property
+    def attrs(self) -> list[str]:
+        """The attrs it depends on, as a list."""
+        needs = self.needs_attr
+        return [] if needs is None else [needs] if isinstance(needs, str) else list(needs)
+
+
 RuleKind = Literal[
     "routing", "deadline", "transfer", "escalation", "review", "disclosure", "measure"
 ]
@@ -213,13 +241,22 @@ class Rule(Strict):
     quote: Quote
     rows: list[str] = Field(default_factory=list, description="inventory rows it encodes")
     when: Condition | None = None
-    responsible: Id | None = Field(default=None, description="the role owning rectification")
+    responsible: Id | Unassigned | None = Field(
+        default=None,
+        description="the role owning rectification; or {unspecified: why} where the document "
+        "names none; or {needs_attr: attr} where an attr of the fact names it",
+    )
     overrides: list[Id] = Field(
         default_factory=list, description="rules this one displaces where both match"
     )
     obligations: list[Obligation] = Field(default_factory=list)
     provenance: Provenance = "provision"
     assumptions: list[Id] = Field(default_factory=list)
+
+    @property
+    def responsible_role(self) -> str | None:
+        """The role it makes responsible, if it names one."""
+        return self.responsible if isinstance(self.responsible, str) else None
 
 
 class ChainStep(Strict):
