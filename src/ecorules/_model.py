@@ -11,7 +11,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from ._conditions import Condition
 
@@ -226,6 +234,18 @@ class Unassigned(Strict):
         return [] if needs is None else [needs] if isinstance(needs, str) else list(needs)
 
 
+def _responsible_form(value: Any) -> str:
+    """A mapping says why no role is named; anything else must be a role id. One form is
+    tried, so a mistake gets one message, not one per form."""
+    return "unassigned" if isinstance(value, dict | Unassigned) else "role"
+
+
+Responsible = Annotated[
+    Annotated[Id, Tag("role")] | Annotated[Unassigned, Tag("unassigned")],
+    Discriminator(_responsible_form),
+]
+
+
 RuleKind = Literal[
     "routing", "deadline", "transfer", "escalation", "review", "disclosure", "measure"
 ]
@@ -241,7 +261,7 @@ class Rule(Strict):
     quote: Quote
     rows: list[str] = Field(default_factory=list, description="inventory rows it encodes")
     when: Condition | None = None
-    responsible: Id | Unassigned | None = Field(
+    responsible: Responsible | None = Field(
         default=None,
         description="the role owning rectification; or {unspecified: why} where the document "
         "names none; or {needs_attr: attr} where an attr of the fact names it",
