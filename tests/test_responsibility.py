@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 
 import ecorules
 from ecorules import PackError
+from ecorules._cases import load_cases
 
-from .conftest import PACK_NAMES, load
+from .conftest import PACK_NAMES, load, pack_dir
 from .strategies import facts_as_of
 
 REASONS = {"responsible_unspecified", "responsible_needs_attr"}
@@ -97,6 +98,24 @@ def test_generated_facts_name_a_body_or_say_why(name: str) -> None:
         assert_guarantee(pack, *case)
 
     check()
+
+
+@pytest.mark.parametrize("name", PACK_NAMES)
+def test_cases_assert_who_is_responsible_for_every_source_and_kind(name: str) -> None:
+    """Each declared source and kind has a case that asserts the responsible body (or its
+    absence) - and, through the exact `warnings`, why."""
+    vocab = load(name).model.vocabulary
+    asserted = [
+        loaded.case.fact
+        for loaded in load_cases(pack_dir(name))
+        if loaded.case.want is not None
+        and loaded.case.want.responsible_tier is not None
+        and loaded.case.want.warnings is not None
+    ]
+    sources = {f.get("source") for f in asserted}
+    kinds = {f.get("kind", "problem") for f in asserted}
+    assert {t.id for t in vocab.sources} - sources == set()
+    assert {k.id for k in vocab.kinds} - kinds == set()
 
 
 def test_unspecified_carries_the_packs_reason_and_clause() -> None:
