@@ -4,8 +4,9 @@
     .venv/bin/python scripts/gen_pack_pages.py --check  # exit 1 if a page is stale
 
 Each page says what the pack encodes (rules, chains, lifecycles, duties, each with its
-clause), shows its diagram, lists its assumptions and what it does not encode. The pages are
-committed so the docs build needs no Python hooks; a test fails when one is stale.
+clause) and who each rule makes responsible (or why no one), shows its diagram, lists its
+assumptions and what it does not encode. The pages are committed so the docs build needs no
+Python hooks; a test fails when one is stale.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import ecorules
 from ecorules._diagram import mermaid
@@ -23,6 +25,35 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "packs"
 
 def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _responsibility(model: Any) -> list[str]:
+    """Who each rule makes responsible, or why it names no one (issue 17)."""
+    roles = {r.id: r for r in model.roles}
+    attrs = {a.id: a for a in model.vocabulary.attrs}
+    rows = []
+    for rule in model.rules:
+        spec = rule.responsible
+        if spec is None:
+            continue
+        if isinstance(spec, str):
+            said = f"{roles[spec].name} (`{spec}`, {roles[spec].tier})"
+        elif spec.unspecified is not None:
+            said = f"not named: {spec.unspecified}"
+        else:
+            named = [f"`{a}` ({', '.join(attrs[a].values or ['free text'])})" for a in spec.attrs]
+            said = "named by attr " + " or ".join(named)
+        rows.append(f"| `{rule.id}` | {rule.basis} | {_cell(said)} |")
+    return [
+        "## Who is responsible",
+        "",
+        "Each rule that decides responsibility, with the body it names or why it names none.",
+        "",
+        "| rule | clause | responsible |",
+        "|---|---|---|",
+        *rows,
+        "",
+    ]
 
 
 def page(name: str) -> str:
@@ -54,6 +85,7 @@ def page(name: str) -> str:
     )
     out += [f"It encodes {counts}.", ""]
     out += ["## Flow", "", "```mermaid", mermaid(model).rstrip(), "```", ""]
+    out += _responsibility(model)
     out += [
         "## What it encodes",
         "",

@@ -66,15 +66,15 @@ def chain(source: str, category: str) -> str:
 
 
 def responsible_tier(source: str, category: str) -> str | None:
-    """The lead unit (county) for route A, the township for B and C (a_responsible_township),
-    the county sector department for sector screening (一(一)), the township for problems the
-    films disclose or 举一反三 finds (一(四), a_film_overlap); otherwise not decided."""
+    """The lead unit (county) for route A, the county sector department for sector screening
+    (一(一)); every other problem goes to its territorial owner, the township
+    (a_responsible_township): routes B and C, the films' problems and 举一反三 (一(四), 一(二)),
+    verified reports (一(三)), inspection findings (三(一), a_inspection_owner) and democratic
+    supervision (二(二), a_democratic_supervision_owner)."""
     r = route(source, category)
     if r == "A" or source == "sector_screening":
         return "county"
-    if r in ("B", "C") or source in ("media", "extrapolated_screening"):
-        return "township"
-    return None
+    return "township"
 
 
 def plan_deadlines(source: str, category: str, events: dict[str, date]) -> dict[str, date]:

@@ -50,6 +50,7 @@ def test_corpus_covers_every_class_of_mistake() -> None:
         "quote_not_in_source",
         "basis_format",
         "basis_not_in_source",
+        "responsibility_gap",
     }
 
 

@@ -66,14 +66,19 @@ def test_last_stage_closes_when_no_chain_applies(lifecycle_pack: ecorules.Pack) 
         },
         "2024-10-15",
     )
-    assert (done.stage, done.closed, done.warning_codes) == ("close", True, ())
+    # The tiny pack names no responsible body anywhere: the decision says so.
+    assert (done.stage, done.closed, done.warning_codes) == (
+        "close",
+        True,
+        ("responsible_undeclared",),
+    )
     assert not [a for a in done.actions if a.kind == "stage"]
 
 
 def test_a_skipped_stage_is_reported(lifecycle_pack: ecorules.Pack) -> None:
     skipped = lifecycle_pack.evaluate({**FACT, "events": {"screened": "2024-10-02"}}, "2024-10-15")
     assert skipped.stage == "screen"
-    assert skipped.warning_codes == ("stage_skipped",)
+    assert skipped.warning_codes == ("responsible_undeclared", "stage_skipped")
 
 
 _CACHE: dict[str, ecorules.Pack] = {}

@@ -107,6 +107,7 @@ class _Checker:
 
     def run(self) -> Iterator[Diagnostic]:
         yield from self._gaps()
+        yield from self._responsibility_gaps()
         yield from self._conflicts(
             self.chains, "conflict_chain", "closure chains", lambda a, b: True
         )
@@ -114,7 +115,7 @@ class _Checker:
             self.lifecycles, "conflict_lifecycle", "lifecycles", lambda a, b: True
         )
         yield from self._conflicts(
-            [r for r in self.rules if r.model.responsible],
+            [r for r in self.rules if r.model.responsible is not None],
             "conflict_responsible",
             "rules naming a responsible role",
             lambda a, b: a.model.responsible != b.model.responsible,
@@ -155,6 +156,103 @@ class _Checker:
                 f"no closure chain or lifecycle covers {kind} × source "
                 f"`{key[1]}` × category `{key[2]}`",
             )
+
+    def _responsibility_gaps(self) -> Iterator[Diagnostic]:
+        """A kind × source × category (with flags, events, sector and attrs as its conditions
+        test them) where no applying rule names the responsible role or says why not."""
+        declaring = {r.id for r in self.rules if r.model.responsible is not None}
+        # Rules that can displace a declaring one matter too: overriding drops its answer.
+        relevant = [r for r in self.rules if r.id in declaring or r.overrides & declaring]
+        all_flags = {t.id for t in self.model.vocabulary.flags}
+        # A source or category that a kind may omit and no relevant condition tests cannot
+        # change the answer: "no source" stands for every source then.
+        tested = {f for r in relevant for f, _, _ in C.references(r.model.when)}
+        requires = {k.id: set(k.requires) for k in self.model.vocabulary.kinds}
+        reported: set[tuple[str, str | None, str | None]] = set()
+        for key in self.keys:
+            if key[:3] in reported or any(
+                value is not None and name not in requires[key[0]] and name not in tested
+                for name, value in (("source", key[1]), ("category", key[2]))
+            ):
+                continue
+            applying = self._residuals(relevant, key)
+            counter = self._undeclared_world(applying, declaring, key, all_flags)
+            if counter is None:
+                continue
+            reported.add(key[:3])
+            yield self.diag(
+                self._key_path(key),
+                "responsibility_gap",
+                f"no rule names who is responsible for {self._describe_terms(key, tested)} "
+                f"or says why not (`responsible: {{unspecified: …}}` or "
+                f"`{{needs_attr: …}}`), e.g. {_fact_text(key, counter)}",
+            )
+
+    def _undeclared_world(
+        self,
+        applying: list[tuple[_Item, Any]],
+        declaring: set[str],
+        key: C.StaticKey,
+        all_flags: set[str],
+    ) -> FactView | None:
+        """A fact (flags, events, sector, attrs) of this key that no declaring rule decides."""
+        conds = [residual for _, residual in applying]
+        worlds = _worlds(conds)
+        if worlds is None:
+            return None  # too many combinations to try; not reported rather than guessed
+        atoms = _atoms(conds)
+        spare = all_flags - set(atoms["flags"])
+        # An attr value no condition names exists only if the attr allows one.
+        closed = {
+            a.id
+            for a in self.model.vocabulary.attrs
+            if a.values is not None and set(a.values) <= atoms["attrs"].get(a.id, set())
+        }
+        for world in worlds:
+            if key[3] and not world.flags and not spare:
+                continue  # some flag is set, yet every flag is among those tested: impossible
+            if any(isinstance(v, _Other) for a, v in world.attrs.items() if a in closed):
+                continue
+            held = [item for item, residual in applying if _holds(residual, world)]
+            displaced = {target for item in held for target in item.overrides}
+            if any(i.id in declaring and i.id not in displaced for i in held):
+                continue
+            flags = world.flags or (frozenset({min(spare)}) if key[3] else frozenset())
+            attrs = {a: self._untested_value(a, v, atoms) for a, v in world.attrs.items()}
+            return FactView(None, key[0], key[1], key[2], world.sector, flags, world.events, attrs)
+        return None
+
+    def _untested_value(self, attr: str, value: Any, atoms: dict[str, Any]) -> Any:
+        """A declared value in place of "a value no test names", where there is one."""
+        if not isinstance(value, _Other):
+            return value
+        spec = next(a for a in self.model.vocabulary.attrs if a.id == attr)
+        untested = [v for v in spec.values or () if v not in atoms["attrs"][attr]]
+        return untested[0] if untested else value
+
+    def _key_path(self, key: C.StaticKey) -> PathKey:
+        vocab = self.model.vocabulary
+        if key[1] is not None:
+            return ("vocabulary", "sources", [t.id for t in vocab.sources].index(key[1]), "id")
+        if key[2] is not None:
+            index = [t.id for t in vocab.categories].index(key[2])
+            return ("vocabulary", "categories", index, "id")
+        return ("vocabulary", "kinds", [k.id for k in vocab.kinds].index(key[0]), "id")
+
+    def _describe_terms(self, key: C.StaticKey, tested: set[str]) -> str:
+        vocab = self.model.vocabulary
+        names = {
+            "source": {t.id: t.name for t in vocab.sources},
+            "category": {t.id: t.name for t in vocab.categories},
+        }
+        kind_name = next(k.name for k in vocab.kinds if k.id == key[0])
+        parts = [f"{key[0]} ({kind_name})"]
+        for field, value in (("source", key[1]), ("category", key[2])):
+            if value is not None:
+                parts.append(f"{field} `{value}` ({names[field][value]})")
+            else:
+                parts.append(f"{'no' if field in tested else 'any'} {field}")
+        return " × ".join(parts)
 
     def _conflicts(
         self, items: list[_Item], code: str, what: str, differ: Any
@@ -253,14 +351,15 @@ class _Checker:
             for key in self.keys:
                 if not self._residuals([chain], key):
                     continue
-                for rule, _ in self._residuals([r for r in self.rules if r.model.responsible], key):
-                    tier = self.tiers[rule.model.responsible]
+                naming = [r for r in self.rules if r.model.responsible_role]
+                for rule, _ in self._residuals(naming, key):
+                    tier = self.tiers[rule.model.responsible_role]
                     if M.TIER_RANK[tier] > last_rank:
                         yield self.diag(
                             (*chain.path, "steps", len(ranks) - 1, "actor"),
                             "chain_below_responsible",
                             f"`{chain.id}` closes at the {M.TIERS[last_rank]} tier, below "
-                            f"the {tier} body `{rule.model.responsible}` that "
+                            f"the {tier} body `{rule.model.responsible_role}` that "
                             f"`{rule.id}` makes responsible",
                         )
                         return
@@ -412,6 +511,26 @@ def _window_text(window: M.Window) -> str:
         if value is not None:
             return f"{unit}: {value}"
     return "?"
+
+
+def _fact_text(key: C.StaticKey, fact: FactView) -> str:
+    """A counter-example fact in the shape a case file writes it."""
+    parts = [f"kind: {key[0]}"]
+    parts += [f"{name}: {value}" for name, value in (("source", key[1]), ("category", key[2]))]
+    if fact.sector is not None:
+        parts.append(f"sector: {fact.sector}")
+    if fact.flags:
+        parts.append(f"flags: [{', '.join(sorted(fact.flags))}]")
+    if fact.events:
+        dated = ", ".join(f"{e}: {d.isoformat()}" for e, d in sorted(fact.events.items()))
+        parts.append(f"events: {{{dated}}}")
+    if fact.attrs:
+        attrs = ", ".join(
+            f"{a}: {'<another value>' if isinstance(v, _Other) else v}"
+            for a, v in sorted(fact.attrs.items())
+        )
+        parts.append(f"attrs: {{{attrs}}}")
+    return "{" + ", ".join(p for p in parts if not p.endswith(": None")) + "}"
 
 
 def _describe_key(key: C.StaticKey) -> str:

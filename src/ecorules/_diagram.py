@@ -55,7 +55,7 @@ def build(model: M.PackModel) -> Graph:
                     r.id
                     for r in model.rules
                     if C.specialise(r.when, key) is True
-                    and (r.responsible or any(o.window or o.due_attr for o in r.obligations))
+                    and (r.responsible_role or any(o.window or o.due_attr for o in r.obligations))
                 )
                 tracks = tuple(t.id for t in _tracks(model, key))
                 label = " · ".join(x for x in (kind.id, source, category) if x)
@@ -68,11 +68,12 @@ def build(model: M.PackModel) -> Graph:
 
     for rule in model.rules:
         timed = [ob for ob in rule.obligations if _window(ob)]
-        if not (rule.responsible or timed or rule.kind in ("transfer", "measure", "escalation")):
+        flagged = rule.kind in ("transfer", "measure", "escalation")
+        if not (rule.responsible_role or timed or flagged):
             continue
         lines = [f"{rule.id} [{rule.basis}]"]
-        if rule.responsible:
-            role = roles[rule.responsible]
+        if rule.responsible_role:
+            role = roles[rule.responsible_role]
             lines.append(f"responsible: {role.name} ({role.tier})")
         lines += [f"{ob.id}: {_window(ob)}" for ob in timed]
         nodes.append((_id(rule.id), "<br/>".join(lines), "rule"))

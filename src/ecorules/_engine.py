@@ -115,6 +115,46 @@ class CRule:
     responsible: str | None
     responsible_tier: Tier | None
     obligations: tuple[CObligation, ...]
+    unassigned: Notice | None = None
+    """Its warning where it says why no role is responsible (or which attr names it)."""
+    declares: str | None = None
+    """What it says about responsibility, comparable across rules; None: nothing."""
+
+
+_UNDECLARED = Notice(
+    code="responsible_undeclared",
+    message="the pack names no responsible body for this fact and does not say why "
+    "(`ecorules check` reports this as a responsibility_gap)",
+)
+
+
+def _unassigned_notice(rule: M.Rule, attrs: Mapping[str, M.AttrSpec]) -> Notice | None:
+    """The warning a decision carries where this rule decides that no role is responsible."""
+    spec = rule.responsible
+    if not isinstance(spec, M.Unassigned):
+        return None
+    where = f"{rule.basis}, rule `{rule.id}`"
+    if spec.needs_attr is not None:
+        named = []
+        for attr in (attrs[a] for a in spec.attrs):
+            values = ", ".join(attr.values) if attr.values else f"any {attr.type}"
+            named.append(f"`{attr.id}` ({attr.name}; {values})")
+        return Notice(
+            code="responsible_needs_attr",
+            message="the responsible body is named by "
+            + " or ".join(named)
+            + f", which the fact does not give ({where})",
+        )
+    return Notice(code="responsible_unspecified", message=f"{spec.unspecified} ({where})")
+
+
+def _declares(rule: M.Rule) -> str | None:
+    spec = rule.responsible
+    if isinstance(spec, M.Unassigned):
+        if spec.needs_attr is not None:
+            return "attr:" + ",".join(spec.attrs)
+        return f"unspecified:{spec.unspecified}"
+    return spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,9 +413,13 @@ class CompiledPack:
                     CRule(
                         id=rule.id,
                         overridden_by=rule_over[rule.id],
-                        responsible=rule.responsible,
-                        responsible_tier=tiers[rule.responsible] if rule.responsible else None,
+                        responsible=rule.responsible_role,
+                        responsible_tier=(
+                            tiers[rule.responsible_role] if rule.responsible_role else None
+                        ),
                         obligations=obligations,
+                        unassigned=_unassigned_notice(rule, self.attrs),
+                        declares=_declares(rule),
                     ),
                 )
             )
@@ -737,20 +781,29 @@ class CompiledPack:
                 matched_rules = [r for r in matched_rules if not (r.overridden_by & present)]
             matched_ids = [r.id for r in matched_rules]
 
-        responsible = responsible_tier = None
+        # Who is responsible: a role, or a stated reason why none can be named; never silence.
+        decided: CRule | None = None
         deciding: list[str] = []
         for rule in matched_rules:
-            if rule.responsible is not None:
-                if responsible is None:
-                    responsible, responsible_tier = rule.responsible, rule.responsible_tier
-                elif rule.responsible != responsible:
+            if rule.declares is not None:
+                if decided is None:
+                    decided = rule
+                elif rule.declares != decided.declares:
                     deciding.append(rule.id)
-        if deciding:
+        if decided is None:
+            responsible = responsible_tier = None
+            warnings.append(_UNDECLARED)
+        else:
+            responsible, responsible_tier = decided.responsible, decided.responsible_tier
+            if decided.unassigned is not None:
+                warnings.append(decided.unassigned)
+        if deciding and decided is not None:
             warnings.append(
                 Notice(
                     code="ambiguous_responsible",
                     message="rules name different responsible roles with no precedence between "
-                    f"them: {', '.join(deciding)} differ from the first; `{responsible}` was used",
+                    f"them: {', '.join(deciding)} differ from the first; "
+                    f"`{responsible or decided.id}` was used",
                 )
             )
 

@@ -289,7 +289,13 @@ def pack_references(pack: M.PackModel) -> Iterator[tuple[str, str, PathKey]]:
     for i, rule in enumerate(pack.rules):
         base: PathKey = ("rules", i)
         yield from item(base, rule, "rule")
-        yield from named("role", rule.responsible, (*base, "responsible"))
+        if isinstance(rule.responsible, M.Unassigned):
+            needs = rule.responsible.needs_attr
+            at: PathKey = (*base, "responsible", "needs_attr")
+            for j, attr in enumerate(rule.responsible.attrs):
+                yield from named("attr", attr, at if isinstance(needs, str) else (*at, j))
+        else:
+            yield from named("role", rule.responsible, (*base, "responsible"))
         for k, ob in enumerate(rule.obligations):
             obp: PathKey = (*base, "obligations", k)
             yield from named("role", ob.actor, (*obp, "actor"))

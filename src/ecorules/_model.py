@@ -11,7 +11,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from ._conditions import Condition
 
@@ -198,6 +206,46 @@ class Obligation(Strict):
         return self
 
 
+class Unassigned(Strict):
+    """Where a rule applies but no role can be named responsible: the document's silence,
+    stated with its reason, or the fact attr whose value names the responsible body."""
+
+    unspecified: str | None = Field(
+        default=None,
+        min_length=3,
+        description="why the document names no responsible body, citing the clause",
+    )
+    needs_attr: Id | list[Id] | None = Field(
+        default=None, description="the attr (or attrs) whose value decides the responsible body"
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Unassigned:
+        if (self.unspecified is None) == (self.needs_attr is None):
+            raise ValueError("`responsible` has exactly one of a role, `unspecified`, `needs_attr`")
+        if self.needs_attr == []:
+            raise ValueError("`needs_attr` names at least one attr")
+        return self
+
+    @property
+    def attrs(self) -> list[str]:
+        """The attrs it depends on, as a list."""
+        needs = self.needs_attr
+        return [] if needs is None else [needs] if isinstance(needs, str) else list(needs)
+
+
+def _responsible_form(value: Any) -> str:
+    """A mapping says why no role is named; anything else must be a role id. One form is
+    tried, so a mistake gets one message, not one per form."""
+    return "unassigned" if isinstance(value, dict | Unassigned) else "role"
+
+
+Responsible = Annotated[
+    Annotated[Id, Tag("role")] | Annotated[Unassigned, Tag("unassigned")],
+    Discriminator(_responsible_form),
+]
+
+
 RuleKind = Literal[
     "routing", "deadline", "transfer", "escalation", "review", "disclosure", "measure"
 ]
@@ -213,13 +261,22 @@ class Rule(Strict):
     quote: Quote
     rows: list[str] = Field(default_factory=list, description="inventory rows it encodes")
     when: Condition | None = None
-    responsible: Id | None = Field(default=None, description="the role owning rectification")
+    responsible: Responsible | None = Field(
+        default=None,
+        description="the role owning rectification; or {unspecified: why} where the document "
+        "names none; or {needs_attr: attr} where an attr of the fact names it",
+    )
     overrides: list[Id] = Field(
         default_factory=list, description="rules this one displaces where both match"
     )
     obligations: list[Obligation] = Field(default_factory=list)
     provenance: Provenance = "provision"
     assumptions: list[Id] = Field(default_factory=list)
+
+    @property
+    def responsible_role(self) -> str | None:
+        """The role it makes responsible, if it names one."""
+        return self.responsible if isinstance(self.responsible, str) else None
 
 
 class ChainStep(Strict):
