@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ecorules._cli import main
 from ecorules._errors import Diagnostic
@@ -121,3 +122,36 @@ def test_check_warns_when_a_bare_name_is_also_a_directory_here(
         "directory `shidian/` here (write `./shidian` to check that directory)"
     ]
     assert main(["check", "./shidian"]) == 0
+
+
+MISTAKES = Path(__file__).parent / "diagnostics_corpus"
+MISTAKE_CASES = sorted(p.stem for p in MISTAKES.glob("*.yaml"))
+
+
+def test_the_base_of_the_mistakes_corpus_is_clean(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(MISTAKES)
+    assert main(["check", "./base"]) == 0
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("case", MISTAKE_CASES)
+def test_each_mistake_is_reported_as_the_corpus_shows(
+    case: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """One mistake per file: the clean base pack broken in one place, and the exact text an
+    author sees. Wording is reviewed like code: a changed message fails here until the corpus
+    file is updated by hand."""
+    spec = yaml.safe_load((MISTAKES / f"{case}.yaml").read_text(encoding="utf-8"))
+    shutil.copytree(MISTAKES / "base", tmp_path / "base")
+    pack_file = tmp_path / "base" / "pack.yaml"
+    text = pack_file.read_text(encoding="utf-8")
+    assert text.count(spec["find"]) == 1, "the edit must apply to exactly one place"
+    pack_file.write_text(text.replace(spec["find"], spec["replace"]), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "./base"]) == 1
+    assert capsys.readouterr().err == spec["rendered"]

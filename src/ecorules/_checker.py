@@ -101,9 +101,14 @@ class _Checker:
         ]
 
     def diag(
-        self, path: PathKey, code: str, message: str, severity: Severity = "warning"
+        self,
+        path: PathKey,
+        code: str,
+        message: str,
+        severity: Severity = "warning",
+        help: str | None = None,
     ) -> Diagnostic:
-        return self.located.diagnostic(path, code, message, severity=severity)
+        return self.located.diagnostic(path, code, message, severity=severity, help=help)
 
     def run(self) -> Iterator[Diagnostic]:
         yield from self._gaps()
@@ -274,6 +279,9 @@ class _Checker:
                     f"`{a.id}` and `{b.id}` can both apply (e.g. to {_describe_key(key)}) "
                     f"and no `overrides` ranks them",
                     severity="error",
+                    help=f"if the text makes `{b.id}` the more specific provision, add "
+                    f"`overrides: [{a.id}]` to it (or `overrides: [{b.id}]` to `{a.id}`); "
+                    "if they cannot meet, make their `when` conditions exclusive",
                 )
 
     def _never_apply(self) -> Iterator[Diagnostic]:

@@ -63,6 +63,88 @@ def _types_in(annotation: Any) -> Iterator[Any]:
 _FIELD_NAMES = _all_field_names()
 
 
+def _places() -> dict[tuple[str, ...], frozenset[str]]:
+    """Each place in a pack file where a model stands (``rules[].obligations[]``) and the keys
+    valid there: a suggestion for an unknown key comes from these only, and a key valid
+    elsewhere is told where it belongs."""
+    places: dict[tuple[str, ...], frozenset[str]] = {}
+
+    def visit(model: type[BaseModel], place: tuple[str, ...]) -> None:
+        if place in places or len(place) > 8:
+            return
+        places[place] = frozenset(info.alias or name for name, info in model.model_fields.items())
+        for name, info in model.model_fields.items():
+            types = list(_types_in(info.annotation))
+            listed = any(getattr(t, "__origin__", None) in (list, tuple) for t in types)
+            for sub in types:
+                if isinstance(sub, type) and issubclass(sub, BaseModel) and sub is not C.AllOf:
+                    visit(sub, (*place, info.alias or name, *(("[]",) if listed else ())))
+
+    visit(M.PackModel, ())
+    return places
+
+
+_PLACES = _places()
+
+
+def _place_of(path: PathKey) -> tuple[str, ...]:
+    return tuple("[]" if isinstance(part, int) else str(part) for part in path)
+
+
+def _show_place(place: tuple[str, ...]) -> str:
+    return "".join(part if part == "[]" else f".{part}" for part in place).lstrip(".") or "top"
+
+
+def _unknown_key_help(name: str, parent: PathKey) -> str | None:
+    valid_here = _PLACES.get(_place_of(parent))
+    if valid_here is None:  # inside a condition, or a case file: any key of the format
+        return did_you_mean(name, _FIELD_NAMES)
+    elsewhere = sorted(_show_place(place) for place, keys in _PLACES.items() if name in keys)
+    if elsewhere:
+        return f"`{name}` belongs in `{'`, `'.join(elsewhere[:3])}`: check its indentation"
+    return did_you_mean(name, valid_here) or (
+        f"the keys here are {', '.join(f'`{k}`' for k in sorted(valid_here))}"
+    )
+
+
+def _named_term(data: Any, value: object) -> str | None:
+    """The id of the role or vocabulary term whose Chinese ``name`` is ``value``."""
+    if not isinstance(value, str) or not isinstance(data, dict):
+        return None
+    terms: list[tuple[str, Any]] = [("role", item) for item in data.get("roles") or []]
+    vocabulary = data.get("vocabulary")
+    if isinstance(vocabulary, dict):
+        for section, items in vocabulary.items():
+            if isinstance(items, list):
+                terms += [(str(section).rstrip("s"), item) for item in items]
+    named = [
+        (what, item["id"], item["name"])
+        for what, item in terms
+        if isinstance(item, dict)
+        and isinstance(item.get("id"), str)
+        and isinstance(item.get("name"), str)
+    ]
+    for what, term_id, name in named:
+        if name == value:
+            return f"`{value}` is the name of {what} `{term_id}`: write its id, `{term_id}`"
+    partly = [(what, term_id, name) for what, term_id, name in named if value in name]
+    if len(partly) == 1:
+        what, term_id, name = partly[0]
+        return f"did you mean {what} `{term_id}` ({name})? write its id"
+    return None
+
+
+def _type_help(value: object) -> str | None:
+    if isinstance(value, bool):
+        return (
+            "YAML reads `true`/`false`, `yes`/`no` and `on`/`off` as booleans, not numbers: "
+            "write the number"
+        )
+    if isinstance(value, str) and value.strip().isdigit():
+        return f'`"{value}"` is quoted, so it is text: write {value.strip()} without quotes'
+    return None
+
+
 def _yaml_path(data: Any, loc: tuple[int | str, ...]) -> PathKey:
     """Follow a pydantic error location through the data, skipping union tags."""
     path: list[str | int] = []
@@ -106,7 +188,11 @@ def shape_diagnostics(
         kind = err["type"]
         if kind == "extra_forbidden":
             name = str(loc[-1])
-            hint = did_you_mean(name, field_names if field_names is not None else _FIELD_NAMES)
+            hint = (
+                did_you_mean(name, field_names)
+                if field_names is not None
+                else _unknown_key_help(name, path[:-1])
+            )
             out.append(
                 located.diagnostic(
                     path, "unknown_key", f"unknown key `{name}`", key=True, help=hint
@@ -124,7 +210,20 @@ def shape_diagnostics(
             code = "invalid_condition"
         else:
             code = "invalid_value" if kind in _INVALID_VALUE else "wrong_type"
-        out.append(located.diagnostic(path, code, f"{message} at `{where}`" if where else message))
+        value = err.get("input")
+        help = None
+        if kind == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == M.ID_PATTERN:
+            message = f"`{value}` is not an id (ids are lower_snake_case: a-z, 0-9 and _)"
+            help = _named_term(located.data, value)
+        if kind in ("int_type", "int_parsing"):
+            message, help = f"`{loc[-1]}` takes a whole number", _type_help(value)
+        elif kind == "bool_type":
+            message = f"`{loc[-1]}` takes `true` or `false`"
+        out.append(
+            located.diagnostic(
+                path, code, f"{message} at `{where}`" if where else message, help=help
+            )
+        )
     return out
 
 

@@ -17,6 +17,8 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictBool,
+    StrictInt,
     Tag,
     model_validator,
 )
@@ -34,9 +36,10 @@ TIER_NAMES = {
     "township": "乡镇",
 }
 
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 Id = Annotated[
     str,
-    Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64, description="lower_snake_case identifier"),
+    Field(pattern=ID_PATTERN, max_length=64, description="lower_snake_case identifier"),
 ]
 Basis = Annotated[
     str,
@@ -139,10 +142,12 @@ class Window(Strict):
     """How long after its trigger an obligation falls due (conventions 1–2)."""
 
     # Bounded so that no due date from a fact date (≤ 2050) can leave the calendar (≤ 2060).
-    working_days: int | None = Field(default=None, ge=1, le=500)
-    days: int | None = Field(default=None, ge=1, le=1830)
-    months: int | None = Field(default=None, ge=1, le=60)
-    roll: bool | None = Field(
+    # Strict: YAML 1.1 reads `yes`/`true` as booleans, which lax mode would take as 1, and a
+    # quoted "5" is text an author did not mean to write.
+    working_days: StrictInt | None = Field(default=None, ge=1, le=500)
+    days: StrictInt | None = Field(default=None, ge=1, le=1830)
+    months: StrictInt | None = Field(default=None, ge=1, le=60)
+    roll: StrictBool | None = Field(
         default=None, description="roll a calendar-period end past rest days (default: yes)"
     )
 

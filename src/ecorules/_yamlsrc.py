@@ -8,6 +8,7 @@ and bound what anchors and aliases can expand to.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,10 +175,7 @@ def load_text(text: str, file: str) -> Located:
             )
         located.data = _Walker(loader, located).walk(node, ())
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = (exc.problem or exc.context or "invalid YAML").strip()
-        raise YamlProblem(Diagnostic("yaml_syntax", message, file, line, col)) from None
+        raise YamlProblem(_syntax_diagnostic(text, exc, file)) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(Diagnostic("yaml_syntax", str(exc).strip(), file, 1, 1)) from None
     except RecursionError:
@@ -187,6 +185,55 @@ def load_text(text: str, file: str) -> Located:
     finally:
         loader.dispose()
     return located
+
+
+# An input method left in Chinese mode types a full-width colon after a key.
+_KEY_THEN_FULL_WIDTH_COLON = re.compile(r"^[ ]*(?:-[ ]+)?([A-Za-z_][A-Za-z0-9_]*)[ ]*(：)")
+_INDENT = re.compile(r"^[ \t\u3000]*")
+
+
+def _syntax_diagnostic(text: str, exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
+    """PyYAML's complaint, or better: the character that caused it, on its own line.
+
+    A full-width colon after a key, or an ideographic space (U+3000) or a tab in the
+    indentation, makes PyYAML stop a line or two later with words that name neither; look
+    back from where it stopped for one of them before passing its message on, with the
+    context it gives ("while parsing a block mapping … line 46") as help.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    lines = text.splitlines()
+    first = max(0, min(line - 1, (exc.context_mark.line if exc.context_mark else line - 1)) - 1)
+    for number in range(min(line, len(lines)), first, -1):
+        source = lines[number - 1]
+        indent = _INDENT.match(source)
+        assert indent is not None
+        for bad, name in (("\u3000", "an ideographic (full-width) space U+3000"), ("\t", "a tab")):
+            at = indent.group(0).find(bad)
+            if at >= 0:
+                return Diagnostic(
+                    "yaml_syntax",
+                    f"the indentation holds {name}",
+                    file,
+                    number,
+                    at + 1,
+                    help="indent with ASCII spaces only",
+                )
+        key = _KEY_THEN_FULL_WIDTH_COLON.match(source)
+        if key:
+            return Diagnostic(
+                "yaml_syntax",
+                "`：` is a full-width colon; YAML needs `:` after a key",
+                file,
+                number,
+                key.start(2) + 1,
+                help=f"write `{key.group(1)}: ` with an ASCII colon and a space",
+            )
+    message = (exc.problem or exc.context or "invalid YAML").strip()
+    help = None
+    if exc.context and exc.problem and exc.context_mark is not None:
+        help = f"{exc.context.strip()} that starts at line {exc.context_mark.line + 1}"
+    return Diagnostic("yaml_syntax", message, file, line, col, help=help)
 
 
 _PLAIN_TAGS = frozenset(
