@@ -371,7 +371,8 @@ def test_cli_calendar_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     bad = write(tmp_path, BAD)
     assert main(["calendar", "check", bad]) == 1
     err = capsys.readouterr().err
-    assert f"{bad}:10:9: duplicate_year" in err and "refused: 4 error(s)" in err
+    assert "error[duplicate_year]: " in err and f"  --> {bad}:10:9\n" in err
+    assert err.endswith("4 errors, 12 warnings\n")
     # Two files, each fine alone, that give the same year.
     assert main(["calendar", "check", YAML_2027, JSON_2027, "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)

@@ -25,6 +25,7 @@ from ._notices import (
     resolve_notices,
     statutory_festivals,
 )
+from ._render import count, print_diagnostics
 
 ROUTINE = f"""\
 The yearly routine: when the State Council publishes next year's holiday notice
@@ -143,23 +144,16 @@ def _check(args: argparse.Namespace) -> int:
             )
         )
         return 1 if failed else 0
-    for diagnostic in diagnostics:
-        print(diagnostic, file=sys.stderr)
+    print_diagnostics(diagnostics)
     if failed:
-        errors = sum(d.severity == "error" for d in diagnostics)
-        print(f"refused: {errors} error(s)", file=sys.stderr)
         return 1
     for s in summaries:
         print(
-            f"{s['file']}: {s['year']}: {_count(s['days_off'], 'day')} off, "
-            f"{_count(s['make_up_workdays'], 'make-up workday')} — {s['source']} — "
+            f"{s['file']}: {s['year']}: {count(s['days_off'], 'day')} off, "
+            f"{count(s['make_up_workdays'], 'make-up workday')} — {s['source']} — "
             f"sha256 {s['sha256']}"
         )
     return 0
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _template(args: argparse.Namespace) -> int:

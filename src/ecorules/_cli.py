@@ -23,8 +23,8 @@ from ._decision import Decision
 from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
 from ._ledger import parse_columns, read_ledger, write_results
 from ._model import TIER_NAMES, pack_json_schema
-from ._pack import Pack, bundled_names, load_pack, policies_dir
-from ._render import file_lines, render, sarif
+from ._pack import Pack, bundled_names, load_pack
+from ._render import print_diagnostics, sarif
 from ._report import Report
 from ._yamlsrc import YamlProblem, load_file, load_text
 
@@ -361,25 +361,6 @@ def _check(args: argparse.Namespace) -> int:
     else:
         print_diagnostics(diagnostics, rich=args.format == "text")
     return 1 if any(d.severity != "info" for d in diagnostics) else 0
-
-
-def print_diagnostics(diagnostics: Sequence[Diagnostic], *, rich: bool = True) -> None:
-    """To stderr: each with its source line and fix (``rich``), or one line each."""
-    if not rich:
-        for diagnostic in diagnostics:
-            print(diagnostic, file=sys.stderr)
-        return
-    source_line = file_lines(lambda name: (Path(name), policies_dir() / name))
-    for diagnostic in diagnostics:
-        print(render(diagnostic, source_line) + "\n", file=sys.stderr)
-    errors = sum(d.severity == "error" for d in diagnostics)
-    warnings = sum(d.severity == "warning" for d in diagnostics)
-    if errors or warnings:
-        print(f"{_count(errors, 'error')}, {_count(warnings, 'warning')}", file=sys.stderr)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _version() -> str:

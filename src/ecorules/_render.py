@@ -7,6 +7,7 @@ character takes two cells on a terminal, so the underline is drawn by display wi
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import Diagnostic
+from ._pack import policies_dir
 
 SourceLine = Callable[[str, int], str | None]
 """(file as the diagnostic names it, 1-based line) → the line's text, or None."""
@@ -113,3 +115,23 @@ def sarif(diagnostics: Sequence[Diagnostic], version: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+def print_diagnostics(diagnostics: Sequence[Diagnostic], *, rich: bool = True) -> None:
+    """To stderr: each with its source line and fix (``rich``), or one line each."""
+    if not rich:
+        for diagnostic in diagnostics:
+            print(diagnostic, file=sys.stderr)
+        return
+    source_line = file_lines(lambda name: (Path(name), policies_dir() / name))
+    for diagnostic in diagnostics:
+        print(render(diagnostic, source_line) + "\n", file=sys.stderr)
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = sum(d.severity == "warning" for d in diagnostics)
+    if errors or warnings:
+        print(f"{count(errors, 'error')}, {count(warnings, 'warning')}", file=sys.stderr)
+
+
+def count(n: int, noun: str) -> str:
+    """`1 error`, `2 errors`."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
