@@ -146,7 +146,9 @@ def mermaid(model: M.PackModel) -> str:
         out.append("  end")
     for a, b, label, dashed in edges:
         arrow = "-.->" if dashed else "-->"
-        out.append(f"  {a} {arrow}|{_mermaid_text(label)}| {b}" if label else f"  {a} {arrow} {b}")
+        # Quoted: a bare label with brackets, e.g. 县(市、区), is a Mermaid parse error.
+        text = f'|"{_mermaid_text(label)}"|' if label else ""
+        out.append(f"  {a} {arrow}{text} {b}")
     return "\n".join(out) + "\n"
 
 
