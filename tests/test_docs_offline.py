@@ -26,7 +26,9 @@ from .conftest import PACK_NAMES, REPO
 
 OPEN_SHADOW_ROOTS = """
 const attach = Element.prototype.attachShadow;
-Element.prototype.attachShadow = function (init) { return attach.call(this, {...init, mode: "open"}); };
+Element.prototype.attachShadow = function (init) {
+  return attach.call(this, {...init, mode: "open"});
+};
 """
 DRAWN_NODES = """() => [...document.querySelectorAll("div.mermaid")]
   .map(div => div.shadowRoot ? div.shadowRoot.querySelectorAll("svg g.node").length : 0)"""
@@ -54,7 +56,7 @@ def test_the_site_loads_no_fonts_or_scripts_from_elsewhere() -> None:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("mkdocs", reason="the docs extra is not installed: pip install -e '.[docs]'")
+    pytest.importorskip("mkdocs", reason="no docs extra: pip install -e '.[docs]'")
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(target)],

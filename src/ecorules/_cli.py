@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import sys
 import unicodedata
@@ -113,7 +114,13 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("ledger", help="JSON Lines (.jsonl), CSV, a JSON array or a YAML list")
     rp.add_argument("--columns", help="CSV column mapping (as for evaluate)")
     rp.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
-    rp.add_argument("--format", choices=("table", "json"), default="table")
+    rp.add_argument(
+        "--format",
+        choices=("table", "json", "html"),
+        default="table",
+        help="html: a self-contained dashboard page (charts, overdue actions; no network)",
+    )
+    rp.add_argument("-o", "--output", help="write to this file instead of standard output")
     add_calendar_option(rp)
     rp.set_defaults(run=_report)
 
@@ -217,9 +224,19 @@ def _report(args: argparse.Namespace) -> int:
     pack = load_pack(args.pack, calendar_notices=args.calendar)
     report = pack.report(read_ledger(args.ledger, parse_columns(args.columns)), args.as_of)
     if args.format == "json":
-        print(report.model_dump_json(indent=2))
+        text = report.model_dump_json(indent=2) + "\n"
+    elif args.format == "html":
+        from ._dashboard import render_dashboard
+
+        text = render_dashboard(pack, report)
     else:
-        render_report(pack, report, sys.stdout)
+        buffer = io.StringIO()
+        render_report(pack, report, buffer)
+        text = buffer.getvalue()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
     return 1 if report.refused else 0
 
 
