@@ -125,6 +125,15 @@ class Figures(_Dumpable):
     """How many overdue actions there are in all."""
 
 
+class _ChainTally:
+    __slots__ = ("closed", "done", "total", "waiting")
+
+    def __init__(self, steps: int) -> None:
+        self.total = self.closed = 0
+        self.done = [0] * steps
+        self.waiting = [0] * steps
+
+
 class FigureTally:
     """Fed every decision of a report, once; ``figures()`` at the end."""
 
@@ -138,44 +147,51 @@ class FigureTally:
         self._overdue: Counter[str | None] = Counter()
         self._due_soon: Counter[str | None] = Counter()
         self._weeks = [0] * WEEKS
-        self._chain_total: Counter[str] = Counter()
-        self._chain_closed: Counter[str] = Counter()
-        self._step_done: Counter[tuple[str, str]] = Counter()
-        self._step_waiting: Counter[tuple[str, str]] = Counter()
+        self._chains: dict[str, _ChainTally] = {}
         # A max-heap on (due, position) through negation keeps the earliest-due rows.
         self._late: list[tuple[int, int, int, OverdueAction]] = []
         self._late_total = 0
         self._position = 0
 
     def add(self, decision: Decision) -> None:
+        # Lean: this runs once per fact of a ledger of millions.
         self._position += 1
-        chain = decision.closure_chain_id
-        if chain is not None:
-            self._chain_total[chain] += 1
-            self._chain_closed[chain] += decision.closed
-            waiting = True
-            for step in decision.closure_chain:
+        closed = decision.closed
+        steps = decision.closure_chain
+        if steps:
+            chain = self._chains.get(decision.closure_chain_id or "")
+            if chain is None:
+                chain = self._chains[decision.closure_chain_id or ""] = _ChainTally(len(steps))
+            chain.total += 1
+            chain.closed += closed
+            waiting = not closed
+            done = chain.done
+            for index, step in enumerate(steps):
                 if step.done:
-                    self._step_done[(chain, step.id)] += 1
-                elif waiting and not decision.closed:
-                    self._step_waiting[(chain, step.id)] += 1
+                    done[index] += 1
+                elif waiting:
+                    chain.waiting[index] += 1
                     waiting = False
-        if decision.closed:
+        if closed:
             return
         body = decision.responsible
         self._open[body] += 1
         overdue = due_soon = False
         for action in decision.actions:
-            if action.status == "overdue" and action.due is not None:
+            status, due = action.status, action.due
+            if due is None:
+                continue
+            if status == "overdue":
                 overdue = True
-                self._late_action(decision, action, action.due)
-            elif action.status == "pending" and action.due is not None:
-                if action.due <= self._soon_end:
+                self._late_action(decision, action, due)
+            elif status == "pending" and due <= self._week_end:
+                if due <= self._soon_end:
                     due_soon = True
-                if action.due <= self._week_end:
-                    self._weeks[max(0, (action.due - self._as_of).days) // 7] += 1
-        self._overdue[body] += overdue
-        self._due_soon[body] += due_soon
+                self._weeks[(due - self._as_of).days // 7] += 1
+        if overdue:
+            self._overdue[body] += 1
+        if due_soon:
+            self._due_soon[body] += 1
 
     def _late_action(self, decision: Decision, action: Action, due: date) -> None:
         self._late_total += 1
@@ -248,35 +264,38 @@ class FigureTally:
             )
             for i, count in enumerate(self._weeks)
         )
-        chains = tuple(
-            ChainFunnel(
-                chain=c.id,
-                title=c.title,
-                basis=c.basis,
-                total=self._chain_total[c.id],
-                closed=self._chain_closed[c.id],
-                steps=tuple(
-                    StepCount(
-                        step=s.id,
-                        title=s.title,
-                        actor=self._name(s.actor),
-                        tier=self._tier(s.actor),
-                        done=self._step_done[(c.id, s.id)],
-                        waiting=self._step_waiting[(c.id, s.id)],
-                    )
-                    for s in c.steps
-                ),
+        chains = []
+        for c in self._pack.model.closure_chains:
+            tally = self._chains.get(c.id)
+            if tally is None:
+                continue
+            chains.append(
+                ChainFunnel(
+                    chain=c.id,
+                    title=c.title,
+                    basis=c.basis,
+                    total=tally.total,
+                    closed=tally.closed,
+                    steps=tuple(
+                        StepCount(
+                            step=s.id,
+                            title=s.title,
+                            actor=self._name(s.actor),
+                            tier=self._tier(s.actor),
+                            done=tally.done[i],
+                            waiting=tally.waiting[i],
+                        )
+                        for i, s in enumerate(c.steps)
+                    ),
+                )
             )
-            for c in self._pack.model.closure_chains
-            if self._chain_total[c.id]
-        )
         late = [row for *_, row in sorted(self._late, reverse=True)]
         return Figures(
             due_soon_days=DUE_SOON_DAYS,
             bodies=tuple(bodies),
             tiers=tier_rows,
             weeks=weeks,
-            chains=chains,
+            chains=tuple(chains),
             overdue_actions=tuple(late),
             overdue_actions_total=self._late_total,
         )
