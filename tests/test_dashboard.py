@@ -153,11 +153,22 @@ def resolve(report: dict[str, Any], path: str) -> str:
     return str(sum(values))
 
 
-@pytest.fixture(scope="module")
-def outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
-    folder = tmp_path_factory.mktemp("dashboard")
-    report_json, page = folder / "report.json", folder / "dashboard.html"
-    base = ["report", "shidian", str(LEDGER), "--as-of", AS_OF]
+LEDGERS = {
+    "shidian": (LEDGER, AS_OF),  # closure chains, overdue actions
+    "yantai": (REPO / "tests" / "fixtures" / "yantai_ledger_2018-10-30.jsonl", "2018-10-30"),
+}
+"""Shidian's demo ledger has chains and overdue actions; Yantai's real one has lifecycles."""
+
+
+@pytest.fixture(scope="module", params=sorted(LEDGERS))
+def outputs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, Any], Path]:
+    name = request.param
+    ledger, as_of = LEDGERS[name]
+    folder = tmp_path_factory.mktemp(name)
+    report_json, page = folder / "report.json", folder / f"{name}.html"
+    base = ["report", name, str(ledger), "--as-of", as_of]
     assert main([*base, "--format", "json", "-o", str(report_json)]) == 0
     assert main([*base, "--format", "html", "-o", str(page)]) == 0
     return json.loads(report_json.read_text(encoding="utf-8")), page
@@ -188,6 +199,13 @@ def test_every_number_on_the_page_is_the_reports(outputs: tuple[dict[str, Any], 
         expected |= {f"figures.chains.{c}.total", f"figures.chains.{c}.closed"}
         for s in range(len(chain["steps"])):
             expected |= {f"figures.chains.{c}.steps.{s}.{k}" for k in ("done", "waiting")}
+    for g, group in enumerate(report["groups"]):
+        if group["category"] is None:
+            expected |= {
+                f"groups.{g}.stages.{j}.{k}"
+                for j in range(len(group["stages"]))
+                for k in ("at", "reached")
+            }
     for r in range(len(figures["overdue_actions"])):
         expected |= {
             f"figures.overdue_actions.{r}.due",
@@ -234,14 +252,15 @@ def test_the_dashboard_draws_offline_and_fits_a4(outputs: tuple[dict[str, Any], 
             "[...document.querySelectorAll('svg')].map(s => [s.getBBox().width,"
             " s.querySelectorAll('rect').length])"
         )
-        assert len(drawn) == 3 + len(report["figures"]["chains"])
+        staged = [g for g in report["groups"] if g["category"] is None and g["stages"]]
+        assert len(drawn) == 3 + len(report["figures"]["chains"]) + len(staged)
         assert all(width > 100 and rects > 0 for width, rects in drawn), drawn
         shown = page.evaluate(
             "[...document.querySelectorAll('[data-figure]')]"
             ".map(e => [e.dataset.figure, e.textContent.trim()])"
         )
         assert shown and all(text == resolve(report, path) for path, text in shown)
-        page.screenshot(path=str(shots / "shidian.png"), full_page=True)
+        page.screenshot(path=str(shots / page_file.with_suffix(".png").name), full_page=True)
         page.emulate_media(media="print")
         # A4 less 15 mm margins is 180 mm (680 px): the page is no wider, and nothing in it
         # sticks out of it.
@@ -253,6 +272,6 @@ def test_the_dashboard_draws_offline_and_fits_a4(outputs: tuple[dict[str, Any], 
         )
         assert widest <= body["right"] + 0.5
         pdf = page.pdf(format="A4", print_background=True)
-        (shots / "shidian.pdf").write_bytes(pdf)
+        (shots / page_file.with_suffix(".pdf").name).write_bytes(pdf)
         assert pdf.startswith(b"%PDF")
         assert elsewhere == []

@@ -35,9 +35,22 @@ def tier_name(tier: str) -> str:
     return TIER_NAMES.get(tier, "未明确")
 
 
-def _num(value: int, path: str, *, x: float, y: float, anchor: str = "start") -> str:
+def _term(pack: Pack, section: str, term: str) -> str:
+    for entry in getattr(pack.model.vocabulary, section):
+        if entry.id == term:
+            return str(entry.name)
+    return term
+
+
+def _body(name: str, role: str | None, tier: str) -> str:
+    return "未明确责任主体" if role is None else f"{name}（{tier_name(tier)}）"
+
+
+def _num(
+    value: int, path: str, *, x: float, y: float, anchor: str = "start", fill: str = "#202124"
+) -> str:
     return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" class="num" '
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" class="num" fill="{fill}" '
         f'data-figure="{path}">{value}</text>'
     )
 
@@ -113,38 +126,54 @@ def week_bars(figures: Figures) -> str:
         span = f"{week.start.month}/{week.start.day}–{week.end.month}/{week.end.day}"
         body.append(_label(f"第{i + 1}周", x=x + slot * 0.3, y=bottom + 16, anchor="middle"))
         body.append(_label(span, x=x + slot * 0.3, y=bottom + 31, anchor="middle", size=10))
+    if not any(w.due for w in figures.weeks):
+        body.append(_label("未来八周没有到期事项", x=WIDTH / 2, y=bottom / 2, anchor="middle"))
     return _svg(bottom + 38, body, "未来八周到期事项")
 
 
-def funnel(figures: Figures, index: int) -> str:
-    """One closure chain as a funnel: per step, facts that have it done (bar) and facts
-    standing at it (the number after 停留)."""
-    chain = figures.chains[index]
+FunnelRow = tuple[str, str, tuple[int, str], tuple[int, str]]
+"""(title, who, (count done or reached, its path), (count standing there, its path))."""
+
+
+def funnel(rows: Sequence[FunnelRow], total: int, title: str, done_word: str) -> str:
+    """Steps (or stages) as a funnel: per row, facts that have done or reached it (the bar)
+    and facts standing at it (the number after 停留)."""
     top, row_h, left, right = 26, 30, 230, WIDTH - 150
-    scale = max(1, chain.total)
-    base = f"figures.chains.{index}"
-    body = _legend([(DONE, "已完成该步的问题数")], 14)
-    body.append(f'<text x="{right + 10}" y="14" fill="{WAITING}">停留：停在该步的问题数</text>')
-    for i, step in enumerate(chain.steps):
+    scale = max(1, total)
+    body = _legend([(DONE, done_word)], 14)
+    body.append(f'<text x="{right + 10}" y="14" fill="{WAITING}">停留：停在此处的问题数</text>')
+    for i, (name, who, (done, done_path), (waiting, waiting_path)) in enumerate(rows):
         y = top + i * row_h
-        body.append(_label(f"{i + 1}. {step.title}", x=left - 8, y=y + 13))
-        body.append(
-            _label(f"{step.actor}（{tier_name(step.tier)}）", x=left - 8, y=y + 25, size=10)
-        )
-        w = (right - left) * step.done / scale
+        body.append(_label(f"{i + 1}. {name}", x=left - 8, y=y + 13 if who else y + 19))
+        if who:
+            body.append(_label(who, x=left - 8, y=y + 25, size=10))
+        w = (right - left) * done / scale
         x0 = left + (right - left - w) / 2
         body.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{w:.1f}" height="22" fill="{DONE}"/>')
+        on_bar = "#ffffff" if w > 30 else "#202124"
         body.append(
-            _num(
-                step.done, f"{base}.steps.{i}.done", x=(left + right) / 2, y=y + 19, anchor="middle"
-            )
+            _num(done, done_path, x=(left + right) / 2, y=y + 19, anchor="middle", fill=on_bar)
         )
         body.append(
             f'<text x="{right + 10}" y="{y + 19}" fill="{WAITING}">停留 '
-            f'<tspan class="num" data-figure="{base}.steps.{i}.waiting">{step.waiting}</tspan>'
-            "</text>"
+            f'<tspan class="num" data-figure="{waiting_path}">{waiting}</tspan></text>'
         )
-    return _svg(top + len(chain.steps) * row_h + 6, body, chain.title)
+    return _svg(top + len(rows) * row_h + 6, body, title)
+
+
+def chain_funnel(figures: Figures, index: int) -> str:
+    chain = figures.chains[index]
+    base = f"figures.chains.{index}.steps"
+    rows = [
+        (
+            step.title,
+            f"{step.actor}（{tier_name(step.tier)}）",
+            (step.done, f"{base}.{i}.done"),
+            (step.waiting, f"{base}.{i}.waiting"),
+        )
+        for i, step in enumerate(chain.steps)
+    ]
+    return funnel(rows, chain.total, chain.title, "已完成该步的问题数")
 
 
 STYLE = """
@@ -159,7 +188,7 @@ section { break-inside: avoid; page-break-inside: avoid; }
 .cards { display: grid; grid-template-columns: repeat(6, 1fr); gap: 6px; }
 .card { border: 1px solid #dadce0; border-radius: 4px; padding: 6px; text-align: center; }
 .card b { display: block; font-size: 20px; } .card.alert b { color: #c62828; }
-svg text { font-family: inherit; font-size: 12px; fill: #202124; }
+svg text { font-family: inherit; font-size: 12px; }
 svg text.num { font-weight: bold; }
 table { border-collapse: collapse; width: 100%; font-size: 11px; }
 th, td { border: 1px solid #dadce0; padding: 3px 4px; text-align: left; vertical-align: top; }
@@ -207,7 +236,7 @@ def render_dashboard(pack: Pack, report: Report) -> str:
     if figures.bodies:
         rows = [
             (
-                f"{b.name}（{tier_name(b.tier)}）",
+                _body(b.name, b.role, b.tier),
                 (b.overdue, f"figures.bodies.{i}.overdue"),
                 (b.due_soon, f"figures.bodies.{i}.due_soon"),
             )
@@ -242,8 +271,29 @@ def render_dashboard(pack: Pack, report: Report) -> str:
             f'<span data-figure="figures.chains.{i}.total">{chain.total}</span> 件，已销号 '
             f'<span data-figure="figures.chains.{i}.closed">{chain.closed}</span> 件</h3>'
         )
-        out.append(funnel(figures, i))
+        out.append(chain_funnel(figures, i))
     out.append("</section>")
+    staged = [(i, g) for i, g in whole if g.stages]
+    if staged:
+        # Lifecycle packs (收集 → 甄别 → … → 销号) stand at stages, from the report's groups.
+        out.append("<section><h2>生命周期：各阶段（问题数）</h2>")
+        for i, group in staged:
+            stage_rows: list[FunnelRow] = [
+                (
+                    stage.title,
+                    "",
+                    (stage.reached, f"groups.{i}.stages.{j}.reached"),
+                    (stage.at, f"groups.{i}.stages.{j}.at"),
+                )
+                for j, stage in enumerate(group.stages)
+            ]
+            name = _term(pack, "kinds", group.kind)
+            out.append(
+                f"<h3>{escape(name)} — 共 "
+                f'<span data-figure="groups.{i}.total">{group.total}</span> 件</h3>'
+            )
+            out.append(funnel(stage_rows, group.total, name, "已到达该阶段的问题数"))
+        out.append("</section>")
 
     out.append("<h2>逾期事项</h2>")
     shown = len(figures.overdue_actions)

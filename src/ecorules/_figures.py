@@ -184,7 +184,7 @@ class FigureTally:
             if status == "overdue":
                 overdue = True
                 self._late_action(decision, action, due)
-            elif status == "pending" and due <= self._week_end:
+            elif status == "pending" and self._as_of <= due <= self._week_end:
                 if due <= self._soon_end:
                     due_soon = True
                 self._weeks[(due - self._as_of).days // 7] += 1
