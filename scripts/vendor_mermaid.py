@@ -24,7 +24,10 @@ from pathlib import Path
 
 VERSION = "11.12.0"
 """Material 9.x asks for mermaid@11; this is the pinned release of that line."""
-INTEGRITY = "sha512-ZudVx73BwrMJfCFmSSJT84y6u5brEoV8DOItdHomNLz32uBjNrelm7mg95X7g+C6UoQH/W6mBLGDEDv73JdxBg=="
+INTEGRITY = (
+    "sha512-"
+    "ZudVx73BwrMJfCFmSSJT84y6u5brEoV8DOItdHomNLz32uBjNrelm7mg95X7g+C6UoQH/W6mBLGDEDv73JdxBg=="
+)
 SHA256 = "07e37dfa97b337ccc85365d57eddf99b9706f09db3b59b260d0333b23b343c4b"
 VENDOR = Path(__file__).resolve().parents[1] / "docs" / "assets" / "vendor"
 TARGET = VENDOR / "mermaid.min.js"

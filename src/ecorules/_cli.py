@@ -134,9 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     add_calendar_option(ts)
     ts.set_defaults(run=_test)
 
-    dg = sub.add_parser(
-        "diagram", help="draw a pack's flow: Mermaid, DOT, or SVG (Graphviz)"
-    )
+    dg = sub.add_parser("diagram", help="draw a pack's flow: Mermaid, DOT, or SVG (Graphviz)")
     dg.add_argument("pack", help="a bundled pack name or a pack directory")
     dg.add_argument(
         "--format",
