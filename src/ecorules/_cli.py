@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import sys
 import unicodedata
@@ -45,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (PackError, FactError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    except EcorulesError as exc:  # pragma: no cover - every subclass is handled above
+    except EcorulesError as exc:  # e.g. no Graphviz for `diagram --format svg`
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # a closed pipe (| head) is not an error of ours
@@ -113,7 +114,13 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("ledger", help="JSON Lines (.jsonl), CSV, a JSON array or a YAML list")
     rp.add_argument("--columns", help="CSV column mapping (as for evaluate)")
     rp.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
-    rp.add_argument("--format", choices=("table", "json"), default="table")
+    rp.add_argument(
+        "--format",
+        choices=("table", "json", "html"),
+        default="table",
+        help="html: a self-contained dashboard page (charts, overdue actions; no network)",
+    )
+    rp.add_argument("-o", "--output", help="write to this file instead of standard output")
     add_calendar_option(rp)
     rp.set_defaults(run=_report)
 
@@ -127,9 +134,16 @@ def _parser() -> argparse.ArgumentParser:
     add_calendar_option(ts)
     ts.set_defaults(run=_test)
 
-    dg = sub.add_parser("diagram", help="draw a pack's flow as Mermaid or Graphviz DOT text")
+    dg = sub.add_parser("diagram", help="draw a pack's flow: Mermaid, DOT, or SVG (Graphviz)")
     dg.add_argument("pack", help="a bundled pack name or a pack directory")
-    dg.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    dg.add_argument(
+        "--format",
+        choices=("mermaid", "dot", "svg"),
+        default="mermaid",
+        help="svg: drawn with Chinese labels and clauses, A4 wide, in parts for large packs "
+        "(needs Graphviz's `dot`)",
+    )
+    dg.add_argument("-o", "--output", help="write to this file instead of standard output")
     dg.set_defaults(run=_diagram)
 
     sc = sub.add_parser("schema", help="print the JSON Schema of the pack format")
@@ -217,9 +231,19 @@ def _report(args: argparse.Namespace) -> int:
     pack = load_pack(args.pack, calendar_notices=args.calendar)
     report = pack.report(read_ledger(args.ledger, parse_columns(args.columns)), args.as_of)
     if args.format == "json":
-        print(report.model_dump_json(indent=2))
+        text = report.model_dump_json(indent=2) + "\n"
+    elif args.format == "html":
+        from ._dashboard import render_dashboard
+
+        text = render_dashboard(pack, report)
     else:
-        render_report(pack, report, sys.stdout)
+        buffer = io.StringIO()
+        render_report(pack, report, buffer)
+        text = buffer.getvalue()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
     return 1 if report.refused else 0
 
 
@@ -269,10 +293,15 @@ def _date_ranges(days: Sequence[date]) -> str:
 
 
 def _diagram(args: argparse.Namespace) -> int:
-    from ._diagram import dot, mermaid
+    from ._diagram import dot, mermaid, svg
 
     model = load_pack(args.pack).model
-    sys.stdout.write(mermaid(model) if args.format == "mermaid" else dot(model))
+    draw = {"mermaid": mermaid, "dot": dot, "svg": svg}[args.format]
+    text = draw(model)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
     return 0
 
 

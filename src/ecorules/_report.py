@@ -16,6 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ._decision import CalendarIdentity, Decision, _Dumpable
+from ._figures import Figures, FigureTally
 
 if TYPE_CHECKING:
     from ._pack import Pack
@@ -64,6 +65,9 @@ class Report(_Dumpable):
     refused: tuple[RefusedFact, ...]
     calendar: CalendarIdentity | None = None
     """The calendar the counts were computed with (overdue-ness depends on it)."""
+    figures: Figures | None = None
+    """Counts for pictures: per responsible body and tier, due dates by week, closure-chain
+    funnels, overdue actions (what ``report --format html`` draws)."""
 
 
 class _Tally:
@@ -100,6 +104,10 @@ def build_report(
             stage_title[stage.id] = stage.title
             upstream[stage.id] = tuple(ids[: si + 1])
 
+    from ._fact import parse_as_of
+
+    as_of_date = parse_as_of(as_of)
+    figures = FigureTally(pack, as_of_date)
     tallies: dict[tuple[str, str | None], _Tally] = {}
     refused: list[RefusedFact] = []
     total = 0
@@ -109,14 +117,12 @@ def build_report(
                 refused.append(result)
             continue
         total += 1
+        figures.add(result)
         reached = upstream.get(result.stage, ()) if result.stage else ()
         tallies.setdefault((result.kind, None), _Tally()).add(result, reached)
         if result.category is not None:
             tallies.setdefault((result.kind, result.category), _Tally()).add(result, reached)
 
-    from ._fact import parse_as_of
-
-    as_of_date = parse_as_of(as_of)
     groups = []
     for (kind, category), tally in sorted(
         tallies.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
@@ -143,4 +149,5 @@ def build_report(
         groups=tuple(groups),
         refused=tuple(refused),
         calendar=pack.calendar_identity,
+        figures=figures.figures(),
     )
