@@ -228,9 +228,9 @@ def _number_paragraphs(sentences: list[Sentence], model: M.PackModel, index: _In
                 tally = votes.setdefault(sentence.line, {})
                 tally[basis] = tally.get(basis, 0) + 1
     for sentence in sentences:
-        tally = votes.get(sentence.line)
-        if tally:
-            sentence.clause = max(sorted(tally), key=lambda b: tally[b])
+        cited = votes.get(sentence.line, {})
+        if cited:
+            sentence.clause = max(sorted(cited), key=lambda b: cited[b])
 
 
 def annotate(model: M.PackModel, document: str) -> list[Sentence]:
