@@ -507,7 +507,7 @@ def render_html(data: dict[str, Any]) -> str:
             and sentences[0]["text"].startswith(block["clause"].split("(")[0] + "、")
         ):
             # A section heading line (一、问题发现机制) is the block's title.
-            heading = _e(sentences[0]["text"])
+            heading = f'<span id="s-{sentences[0]["index"]}">{_e(sentences[0]["text"])}</span>'
             sentences = sentences[1:]
         text = " ".join(_sentence_html(s) for s in sentences)
         body.append(

@@ -222,7 +222,9 @@ def _number_paragraphs(sentences: list[Sentence], model: M.PackModel, index: _In
     if any(s.clause for s in sentences):
         return
     votes: dict[int, dict[str, int]] = {}
-    for _link, basis, quote in _quoting(model):
+    citing = [(basis, quote) for _link, basis, quote in _quoting(model)]
+    citing += [(n.basis, quote) for n in model.not_encoded for quote in n.quotes]
+    for basis, quote in citing:
         if basis and basis.startswith("¶"):
             for sentence in index.find(quote, None):
                 tally = votes.setdefault(sentence.line, {})
