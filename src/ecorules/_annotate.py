@@ -618,7 +618,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         for s in block["sentences"]:
             text = _md_marked(s["text"], s["highlights"])
             if s["heading"]:
-                out += [f"**{_md(s['text'])}**", ""]
+                out.append(f"- **{_md(s['text'])}**")
                 continue
             said = []
             if s["encoded_by"]:
@@ -630,7 +630,8 @@ def render_markdown(data: dict[str, Any]) -> str:
                     "not encoded: " + "; ".join(_md(r["reason"]) for r in s["not_encoded_by"])
                 )
             note = f" — *{'; '.join(said)}*" if said else ""
-            out += [f"- {_BADGES[s['status']]} {text}{note}", ""]
+            out.append(f"- {_BADGES[s['status']]} {text}{note}")
+        out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
 
