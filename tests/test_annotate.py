@@ -105,6 +105,7 @@ def test_a_garbled_item_title_is_a_heading_and_a_text_without_numbering_gets_its
     # ¶1 opens with 水母网10月31日讯 (the inventory's numbering), ¶3 with 强化“党政同责…”.
     assert clauses[16] == "¶1"
     assert clauses[20] == "¶3"
+    assert clauses[22] == "¶4"  # cited by not_encoded entries only
     assert clauses[1] == ""  # the headline: nothing cites it
 
 

@@ -50,7 +50,8 @@ def clause_anchor(clause: str) -> str:
         return "clause-p" + re.sub(r"\W", "", clause[1:])
     match = re.fullmatch(r"([一二三四五六七八九十]+)(?:\(([一二三四五六七八九十]+)\))?", clause)
     if not match:
-        return "clause-" + str(abs(hash(clause)) % 10**8)  # pragma: no cover - not produced
+        # A named part (文头, 序): stable across runs, unlike hash().
+        return "clause-x" + clause.encode("utf-8").hex()
     section, item = match.groups()
     return f"clause-{_numeral(section)}" + (f"-{_numeral(item)}" if item else "")
 
