@@ -6,8 +6,8 @@
 Each page says what the pack encodes (rules, chains, lifecycles, duties, each with its
 clause) and who each rule makes responsible (or why no one), shows its diagram, lists its
 assumptions and what it does not encode. The review page is the document sentence by
-sentence with what the pack does with each (`ecorules annotate --format md`). The pages are committed so the docs build needs no
-Python hooks; a test fails when one is stale.
+sentence with what the pack does with each (`ecorules annotate --format md`). The pages are
+committed so the docs build needs no Python hooks; a test fails when one is stale.
 """
 
 from __future__ import annotations
@@ -94,7 +94,9 @@ def page(name: str) -> str:
         "| id | kind | clause | quote | inventory rows |",
         "|---|---|---|---|---|",
     ]
-    items = [(r.id, r.kind, r.basis, r.quote, r.rows) for r in model.rules]
+    items: list[tuple[str, str, str, str, list[str]]] = [
+        (r.id, r.kind, r.basis, r.quote, r.rows) for r in model.rules
+    ]
     items += [(c.id, "closure chain", c.basis, c.quote, c.rows) for c in model.closure_chains]
     items += [(c.id, "lifecycle", c.basis, c.quote, c.rows) for c in model.lifecycles]
     items += [(d.id, f"recurring `{d.rrule}`", d.basis, d.quote, d.rows) for d in model.recurring]
