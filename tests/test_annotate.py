@@ -171,6 +171,22 @@ def test_review_page_header_states_the_figures() -> None:
     assert "<mark>5个工作日</mark>" in page
 
 
+def test_review_page_shows_what_cites_a_clause_and_each_rules_readings() -> None:
+    pack = ecorules.load_pack("shidian")
+    page = render_html(review_data(pack.model, pack.path))
+    clause = page[page.index('<section id="clause-1-2">') :]
+    clause = clause[: clause.index("</section>")]
+    assert (
+        '<p class="cited">cited by <a href="#rule-extrapolated_table">extrapolated_table</a>, '
+        '<a href="#rule-sector_table">sector_table</a></p>'
+    ) in clause
+    panel = page[page.index('<section class="panel" id="rule-sector_table">') :]
+    panel = panel[: panel.index("</section>")]
+    # The rule's assumption, its reading and its alternative, in the rule's own panel.
+    assert '<summary><a href="#assumption-a_sector_table">a_sector_table</a></summary>' in panel
+    assert "the sector department already owns the problem" in panel
+
+
 def test_markdown_review_lists_each_sentence_with_its_status() -> None:
     pack = ecorules.load_pack("shidian")
     data = review_data(pack.model, pack.path)

@@ -282,8 +282,18 @@ def review_data(model: M.PackModel, pack_dir: Path) -> dict[str, Any]:
         if not clauses or clauses[-1]["clause"] != s.clause:
             clauses.append({"clause": s.clause, "anchor": "", "sentences": []})
         clauses[-1]["sentences"].append(sentence_data(s))
+    # What cites each clause by its basis, whether or not it quotes a sentence of it.
+    citing: dict[str, list[dict[str, str]]] = {}
+    for item in items:
+        bases = [(item["basis"], item["id"])]
+        bases += [(part["basis"], part["id"]) for part in item["parts"] if part["basis"]]
+        for basis, item_id in bases:
+            entry = {"id": item_id, "anchor": item["anchor"]}
+            if entry not in citing.setdefault(basis, []):
+                citing[basis].append(entry)
     seen: dict[str, int] = {}
     for block in clauses:
+        block["cited_by"] = citing.get(block["clause"], []) if block["clause"] else []
         # A clause can recur (¶ numbering inferred line by line); anchors stay unique.
         base = clause_anchor(block["clause"])
         seen[base] = seen.get(base, 0) + 1
@@ -347,6 +357,9 @@ main h2 a { color: inherit; text-decoration: none; }
 .heading-s { font-weight: 700; }
 mark { background: #ffe066; padding: 0 .1rem; font-weight: 700; }
 .refs { font-size: .72rem; vertical-align: super; line-height: 0; }
+.cited { font-size: .8rem; color: #555; margin: 0 0 .3rem; }
+details { margin: 0; }
+details p, details ul { margin: .1rem 0 .2rem; }
 .refs a { margin-left: .2rem; color: #0b4f8a; }
 aside { font-size: .88rem; }
 aside h2 { font-size: 1.05rem; }
@@ -412,8 +425,19 @@ def _role_html(role: dict[str, str] | None) -> str:
     return f"{_e(role['name'])} <small>({_e(role['tier'])} · {_e(role['tier_name'])})</small>"
 
 
-def _assumption_refs(ids: list[str]) -> str:
-    return ", ".join(f'<a href="#{_e(item_anchor("assumption", a))}">{_e(a)}</a>' for a in ids)
+def _assumption_refs(ids: list[str], assumptions: dict[str, dict[str, Any]]) -> str:
+    """Each assumption with its reading and alternatives, folded, and a link to its panel."""
+    out = []
+    for a in ids:
+        found = assumptions[a]
+        alternatives = "".join(f"<li>{_e(x)}</li>" for x in found["alternatives"])
+        out.append(
+            f'<details><summary><a href="#{_e(item_anchor("assumption", a))}">{_e(a)}</a>'
+            f"</summary><p>{_e(found['reading'])}</p>"
+            + (f"<p>alternatives:</p><ul>{alternatives}</ul>" if alternatives else "")
+            + "</details>"
+        )
+    return "".join(out)
 
 
 def _basis_html(basis: str, anchors: dict[str, str]) -> str:
@@ -421,7 +445,9 @@ def _basis_html(basis: str, anchors: dict[str, str]) -> str:
     return f'<a href="#{_e(anchor)}">{_e(basis)}</a>' if anchor else _e(basis)
 
 
-def _item_html(item: dict[str, Any], anchors: dict[str, str]) -> str:
+def _item_html(
+    item: dict[str, Any], anchors: dict[str, str], assumptions: dict[str, dict[str, Any]]
+) -> str:
     rows = [
         ("basis", _basis_html(item["basis"], anchors)),
         ("quote", f"<q>{_e(item['quote'])}</q>"),
@@ -431,7 +457,7 @@ def _item_html(item: dict[str, Any], anchors: dict[str, str]) -> str:
     if item["provenance"] != "provision":
         rows.append(("provenance", _e(item["provenance"])))
     if item["assumptions"]:
-        rows.append(("assumptions", _assumption_refs(item["assumptions"])))
+        rows.append(("assumptions", _assumption_refs(item["assumptions"], assumptions)))
     parts = []
     for part in item["parts"]:
         facts = [("actor", _role_html(part["actor"]))]
@@ -448,7 +474,7 @@ def _item_html(item: dict[str, Any], anchors: dict[str, str]) -> str:
         if part["quote"]:
             facts.append(("quote", f"<q>{_e(part['quote'])}</q>"))
         if part["assumptions"]:
-            facts.append(("assumptions", _assumption_refs(part["assumptions"])))
+            facts.append(("assumptions", _assumption_refs(part["assumptions"], assumptions)))
         dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
         parts.append(
             f"<li><b>{_e(part['title'])}</b> <code>{_e(part['id'])}</code><dl>{dl}</dl></li>"
@@ -511,11 +537,18 @@ def render_html(data: dict[str, Any]) -> str:
             heading = f'<span id="s-{sentences[0]["index"]}">{_e(sentences[0]["text"])}</span>'
             sentences = sentences[1:]
         text = " ".join(_sentence_html(s) for s in sentences)
+        cited = ", ".join(
+            f'<a href="#{_e(c["anchor"])}">{_e(c["id"])}</a>' for c in block["cited_by"]
+        )
         body.append(
             f'<section id="{_e(block["anchor"])}"><h2><a href="#{_e(block["anchor"])}">'
-            f"{heading}</a></h2>" + (f"<p>{text}</p>" if text else "") + "</section>"
+            f"{heading}</a></h2>"
+            + (f'<p class="cited">cited by {cited}</p>' if cited else "")
+            + (f"<p>{text}</p>" if text else "")
+            + "</section>"
         )
-    panels = [_item_html(item, anchors) for item in data["items"]]
+    by_id = {a["id"]: a for a in data["assumptions"]}
+    panels = [_item_html(item, anchors, by_id) for item in data["items"]]
     assumption_panels = []
     for a in data["assumptions"]:
         alternatives = (

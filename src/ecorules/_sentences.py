@@ -310,6 +310,8 @@ def coverage_diagnostics(model: M.PackModel, located: Located, pack_dir: Path) -
                 file=file or str(document_path),
                 line=sentence.line,
                 col=sentence.col,
+                end_line=sentence.line,
+                end_col=sentence.col + len(sentence.text),
                 severity="warning",
                 help="encode it (a rule, obligation or step quoting it), list it under "
                 "`not_encoded` with its `quotes` and why, or state an assumption that quotes it",
