@@ -45,6 +45,18 @@ def test_split_places_each_sentence_under_its_clause() -> None:
     ]
 
 
+def test_a_short_sentence_with_a_time_is_a_provision_not_a_title() -> None:
+    sentences = split("（一）调度。每月5日前报送。各部门配合。\n按月调度。县推长办汇总。\n")
+    got = [(s.text, s.heading, s.relevant) for s in sentences]
+    assert got == [
+        ("（一）调度。", True, False),
+        ("每月5日前报送。", False, True),
+        ("各部门配合。", False, False),
+        ("按月调度。", False, True),
+        ("县推长办汇总。", False, False),
+    ]
+
+
 def test_markers_are_the_decision_relevant_words() -> None:
     document = (CORPUS / "untouched_sentence" / "source.txt").read_text("utf-8")
     markers = {s.text: [text for _kind, text in s.markers] for s in split(document)}

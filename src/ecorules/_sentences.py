@@ -98,6 +98,13 @@ class Sentence:
         return "untouched"
 
 
+def _timed(text: str) -> bool:
+    """Whether it gives a time (a period, a date, a recurrence): a short sentence that does is
+    a provision (每月5日前报送。), never a title."""
+    norm = normalise(text)
+    return any(p.search(norm) for k, p in MARKERS if k in ("period", "date", "recurrence"))
+
+
 def split(document: str) -> list[Sentence]:
     """The document's sentences, in order, each under the clause it sits in."""
     out: list[Sentence] = []
@@ -127,7 +134,7 @@ def split(document: str) -> list[Sentence]:
                     and followed
                     and (
                         (bool(_ITEM.match(text)) and len(text) <= _TITLE_LENGTH)
-                        or len(normalise(text)) <= _SHORT_TITLE
+                        or (len(normalise(text)) <= _SHORT_TITLE and not _timed(text))
                     )
                 )
                 out.append(Sentence(len(out), number, col, text, clause, is_heading))
