@@ -209,8 +209,19 @@ def test_markdown_review_lists_each_sentence_with_its_status() -> None:
         f"{f['untouched']} | 0 | {f['total']} |"
     ) in text
     line = next(x for x in text.splitlines() if "在上级部门印发整改方案后" in x)
-    assert line.startswith("- ✅ ") and "**5个工作日**" in line and "`route_a_plan`" in line
+    assert line.startswith("- `encoded` ") and "**5个工作日**" in line and "`route_a_plan`" in line
     assert "## 二(一)" in text
+
+
+def test_markdown_review_flags_an_untouched_decision_relevant_sentence() -> None:
+    pack = ecorules.load_pack(CORPUS / "untouched_sentence")
+    lines = render_markdown(review_data(pack.model, CORPUS / "untouched_sentence")).splitlines()
+    assert "- `untouched, decision-relevant` 县人民政府于**每年1月底前**报告上年整改情况。" in lines
+    assert "- `untouched` 各部门要提高政治站位，加强组织领导。" in lines
+    assert (
+        "- `not encoded` 县发改局**负责**统筹协调。 — *not encoded: a standing coordination "
+        "duty with no trigger or window*"
+    ) in lines
 
 
 def test_annotate_command_writes_html_markdown_and_json(

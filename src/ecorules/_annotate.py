@@ -625,7 +625,13 @@ def _md_marked(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-_BADGES = {"encoded": "✅", "assumption": "🟡", "not_encoded": "⚪", "untouched": "·"}
+# Words, not emoji: they print, they read aloud, and they need no emoji font.
+_BADGES = {
+    "encoded": "`encoded`",
+    "assumption": "`assumption`",
+    "not_encoded": "`not encoded`",
+    "untouched": "`untouched`",
+}
 
 
 def render_markdown(data: dict[str, Any]) -> str:
@@ -635,8 +641,8 @@ def render_markdown(data: dict[str, Any]) -> str:
         f"# Review: {data['title']}",
         "",
         f"The document of pack `{data['pack']}`, sentence by sentence, with what the pack "
-        "does with each: ✅ encoded (the items quoting it are named), 🟡 read through an "
-        "assumption, ⚪ listed as not encoded (with the pack's reason), · untouched. "
+        "does with each: `encoded` (the items quoting it are named), `assumption` (read "
+        "through an assumption), `not encoded` (with the pack's reason) or `untouched`. "
         "Decision-relevant words are in bold. `ecorules annotate "
         f"{data['pack']} -o review.html` writes the same review as one printable HTML page.",
         "",
@@ -664,7 +670,10 @@ def render_markdown(data: dict[str, Any]) -> str:
                     "not encoded: " + "; ".join(_md(r["reason"]) for r in s["not_encoded_by"])
                 )
             note = f" — *{'; '.join(said)}*" if said else ""
-            out.append(f"- {_BADGES[s['status']]} {text}{note}")
+            badge = _BADGES[s["status"]]
+            if s["status"] == "untouched" and s["relevant"]:
+                badge = "`untouched, decision-relevant`"
+            out.append(f"- {badge} {text}{note}")
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
