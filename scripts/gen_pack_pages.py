@@ -1,12 +1,13 @@
-"""Write docs/packs/<name>.md for every bundled pack, from the pack itself.
+"""Write docs/packs/<name>.md (and <name>-review.md) for every bundled pack, from the pack.
 
     .venv/bin/python scripts/gen_pack_pages.py          # rewrite the pages
     .venv/bin/python scripts/gen_pack_pages.py --check  # exit 1 if a page is stale
 
 Each page says what the pack encodes (rules, chains, lifecycles, duties, each with its
 clause) and who each rule makes responsible (or why no one), shows its diagram, lists its
-assumptions and what it does not encode. The pages are committed so the docs build needs no
-Python hooks; a test fails when one is stale.
+assumptions and what it does not encode. The review page is the document sentence by
+sentence with what the pack does with each (`ecorules annotate --format md`). The pages are
+committed so the docs build needs no Python hooks; a test fails when one is stale.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import ecorules
+from ecorules._annotate import render_markdown, review_data
 from ecorules._diagram import mermaid
 from ecorules._pack import bundled_names
 
@@ -92,7 +94,9 @@ def page(name: str) -> str:
         "| id | kind | clause | quote | inventory rows |",
         "|---|---|---|---|---|",
     ]
-    items = [(r.id, r.kind, r.basis, r.quote, r.rows) for r in model.rules]
+    items: list[tuple[str, str, str, str, list[str]]] = [
+        (r.id, r.kind, r.basis, r.quote, r.rows) for r in model.rules
+    ]
     items += [(c.id, "closure chain", c.basis, c.quote, c.rows) for c in model.closure_chains]
     items += [(c.id, "lifecycle", c.basis, c.quote, c.rows) for c in model.lifecycles]
     items += [(d.id, f"recurring `{d.rrule}`", d.basis, d.quote, d.rows) for d in model.recurring]
@@ -118,6 +122,12 @@ def page(name: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def review_page(name: str) -> str:
+    """The document sentence by sentence, with what the pack does with each (issue 14)."""
+    pack = ecorules.load_pack(name)
+    return render_markdown(review_data(pack.model, pack.path))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--check", action="store_true")
@@ -125,13 +135,15 @@ def main() -> int:
     stale = []
     DOCS.mkdir(parents=True, exist_ok=True)
     for name in bundled_names():
-        target = DOCS / f"{name}.md"
-        text = page(name)
-        if args.check:
-            if not target.is_file() or target.read_text(encoding="utf-8") != text:
-                stale.append(str(target))
-        else:
-            target.write_text(text, encoding="utf-8")
+        for target, text in (
+            (DOCS / f"{name}.md", page(name)),
+            (DOCS / f"{name}-review.md", review_page(name)),
+        ):
+            if args.check:
+                if not target.is_file() or target.read_text(encoding="utf-8") != text:
+                    stale.append(str(target))
+            else:
+                target.write_text(text, encoding="utf-8")
     if stale:
         print("stale (run scripts/gen_pack_pages.py):", *stale, sep="\n  ", file=sys.stderr)
     return 1 if stale else 0

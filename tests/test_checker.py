@@ -51,6 +51,7 @@ def test_corpus_covers_every_class_of_mistake() -> None:
         "basis_format",
         "basis_not_in_source",
         "responsibility_gap",
+        "untouched_sentence",
     }
 
 

@@ -50,13 +50,23 @@ def test_sarif_carries_rules_levels_and_spans(capsys: pytest.CaptureFixture[str]
     assert log["version"] == "2.1.0"
     (run,) = log["runs"]
     rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
-    assert rule_ids == ["basis_format", "basis_not_in_source", "quote_not_in_source"]
+    assert rule_ids == [
+        "basis_format",
+        "basis_not_in_source",
+        "quote_not_in_source",
+        "untouched_sentence",
+    ]
     first = run["results"][0]
     assert (first["ruleId"], first["level"]) == ("basis_format", "error")
     assert rule_ids[first["ruleIndex"]] == "basis_format"
     region = first["locations"][0]["physicalLocation"]["region"]
     assert region == {"startLine": 28, "startColumn": 12, "endLine": 28, "endColumn": 16}
     assert {r["level"] for r in run["results"]} == {"error", "warning"}
+    # Text coverage points into the document, with the sentence as its span.
+    (coverage,) = [r for r in run["results"] if r["ruleId"] == "untouched_sentence"]
+    location = coverage["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"].endswith("faithfulness/source.txt")
+    assert location["region"] == {"startLine": 5, "startColumn": 9, "endLine": 5, "endColumn": 30}
 
 
 def test_json_carries_the_span(capsys: pytest.CaptureFixture[str]) -> None:

@@ -31,6 +31,20 @@ def test_pack_page_is_current(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", PACK_NAMES)
+def test_pack_review_page_is_current(name: str) -> None:
+    page = REPO / "docs" / "packs" / f"{name}-review.md"
+    assert page.read_text(encoding="utf-8") == _generator().review_page(name), (
+        f"{page} is stale: run `python scripts/gen_pack_pages.py` and review the diff"
+    )
+
+
+def test_every_review_page_is_in_the_docs_nav() -> None:
+    nav = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    for name in PACK_NAMES:
+        assert f"packs/{name}-review.md" in nav
+
+
+@pytest.mark.parametrize("name", PACK_NAMES)
 def test_diagrams_name_every_chain_step_and_route(name: str) -> None:
     model = ecorules.load_pack(name).model
     text = mermaid(model)

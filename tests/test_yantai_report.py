@@ -1,6 +1,8 @@
 """A ledger shaped like the Yantai report reproduces the report's table exactly (seed 003, ¶1:
 881 petition cases, 873 closed and 8 not; 27 feedback problems, 5 individual and 22 common,
-9 at the rectification standard of which 6 closed, and 21 in progress)."""
+9 at the rectification standard of which 6 closed, and 21 in progress). The report does not
+split the 9 and the 6 between individual and common problems: the fixture's split is a
+placeholder, and docs/cli.md says so where it shows it."""
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ from ._errors import Diagnostic, Severity
 from ._fact import FactView
 from ._faithfulness import faithfulness_diagnostics
 from ._loader import pack_references
+from ._sentences import coverage_diagnostics
 from ._yamlsrc import Located, PathKey
 
 MAX_COMBINATIONS = 4096
@@ -57,6 +58,7 @@ def check_pack(
     found = list(checker.run())
     if pack_dir is not None:
         found += faithfulness_diagnostics(model, located, pack_dir)
+        found += coverage_diagnostics(model, located, pack_dir)
     if assumptions:
         found += [
             located.diagnostic(

@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from ._annotate import add_annotate_command
 from ._calendar_cli import add_calendar_command, add_calendar_option, calendar_line
 from ._checker import check_pack
 from ._decision import Decision
@@ -153,6 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     ls.set_defaults(run=_packs)
 
     add_calendar_command(sub)
+    add_annotate_command(sub)
     return parser
 
 

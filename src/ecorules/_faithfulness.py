@@ -68,6 +68,12 @@ def quoted_items(model: M.PackModel) -> Iterator[tuple[PathKey, str, str]]:
                 yield ("lifecycles", i, "stages", j, "quote"), stage.id, stage.quote
     for i, duty in enumerate(model.recurring):
         yield ("recurring", i, "quote"), duty.id, duty.quote
+    for i, assumption in enumerate(model.assumptions):
+        for j, quote in enumerate(assumption.quotes):
+            yield ("assumptions", i, "quotes", j), assumption.id, quote
+    for i, entry in enumerate(model.not_encoded):
+        for j, quote in enumerate(entry.quotes):
+            yield ("not_encoded", i, "quotes", j), f"not_encoded[{i}]", quote
 
 
 def cited_bases(model: M.PackModel) -> Iterator[tuple[PathKey, str]]:

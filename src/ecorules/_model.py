@@ -363,6 +363,11 @@ class Assumption(Strict):
     reading: str = Field(description="the reading this pack encodes")
     alternatives: list[str] = Field(default_factory=list)
     rows: list[str] = Field(default_factory=list)
+    quotes: list[Quote] = Field(
+        default_factory=list,
+        description="verbatim quotes of the sentences this reading stands in for, where no "
+        "rule quotes them (shown on the review page; count as accounted for in text coverage)",
+    )
 
 
 class NotEncoded(Strict):
@@ -371,6 +376,10 @@ class NotEncoded(Strict):
     rows: list[str] = Field(min_length=1)
     basis: Basis
     reason: str
+    quotes: list[Quote] = Field(
+        default_factory=list,
+        description="verbatim quotes of the sentences left out (text coverage, review page)",
+    )
 
 
 class PackModel(Strict):
