@@ -131,6 +131,10 @@ class Decision(_Dumpable):
     """The furthest lifecycle stage whose event is recorded, if any."""
     explanation: Any = None
     """With ``evaluate(..., explain=True)``: an ``Explanation`` of every rule and due date."""
+    decision_id: str | None = None
+    """Derived from the pack revision, ``as_of`` and the fact: a replay gives the same id."""
+    revision: str | None = None
+    """The content hash of the pack directory that decided (``Pack.revision``)."""
 
     def action(self, action_id: str) -> Action:
         """The action with this id (KeyError if the decision has none)."""

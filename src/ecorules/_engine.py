@@ -23,6 +23,7 @@ from ._decision import Action, ActionKind, ChainStepState, Decision, Notice, Sta
 from ._errors import FactError, FactProblem
 from ._fact import Fact, FactView, read_fact, to_china_date
 from ._model import Provenance, Tier
+from ._revision import decision_id
 
 FACT_DATES_FROM = date(2000, 1, 1)
 FACT_DATES_UNTIL = date(2050, 12, 31)
@@ -298,6 +299,9 @@ class CompiledPack:
     def __init__(self, pack: M.PackModel, calendar: WorkingCalendar):
         self.pack_id = pack.id
         self.calendar = calendar
+        # Set by Pack once it knows the revision (see _revision): what decision ids are keyed on.
+        self.revision: str | None = None
+        self.seed: bytes = b""
         meta = pack.metadata
         self.valid_from = meta.valid_from
         self.valid_until = meta.valid_until
@@ -835,6 +839,8 @@ class CompiledPack:
             matched_rules=tuple(matched_ids),
             warnings=tuple(warnings),
             provenance=self.provenance,
+            decision_id=decision_id(self.seed, fact, as_of) if self.seed else None,
+            revision=self.revision,
         )
 
 

@@ -23,6 +23,7 @@ from ._errors import BatchError, Diagnostic, FactError, UnknownPackError, did_yo
 from ._fact import Fact, parse_as_of, read_fact
 from ._loader import PACK_FILE, read_pack
 from ._report import RefusedFact, Report, build_report
+from ._revision import decision_seed, pack_revision
 from ._yamlsrc import Located
 
 Engine = Literal["native", "durable"]
@@ -113,6 +114,7 @@ class Pack:
         notices: Sequence[CalendarNotice] = (),
         located: Located | None = None,
         engine: Engine = "native",
+        revision: str | None = None,
     ):
         self.model = model
         self.engine = engine
@@ -121,7 +123,11 @@ class Pack:
         self.path = path
         self.calendar = calendar
         self.notices = tuple(notices)
+        self.revision: str = revision if revision is not None else pack_revision(path)
+        """A content hash of the pack directory; every decision carries it (see _revision)."""
         self._compiled = CompiledPack(model, calendar)
+        self._compiled.revision = self.revision
+        self._compiled.seed = decision_seed(self.revision, self.notices)
         self._matcher = None
         if engine == "durable":
             from ._durable import DurableMatcher
@@ -224,7 +230,10 @@ def load_pack(
         raise ValueError(f"unknown engine `{engine}`; available: {', '.join(ENGINES)}")
     directory = resolve_pack_dir(name_or_path)
     root = policies_dir() if directory.parent == policies_dir() else None
+    # Hashed before reading: an edit landing in between gives a revision older than the text,
+    # which a reload sees as a change and loads again, never the other way round.
+    revision = pack_revision(directory) if directory.is_dir() else None
     model, located = read_pack(directory, root)
     notices = tuple(calendar_notices)
     calendar = build_calendar(model.calendar.extra_holidays, model.calendar.extra_workdays, notices)
-    return Pack(model, directory, calendar, notices, located, engine)
+    return Pack(model, directory, calendar, notices, located, engine, revision)
