@@ -120,6 +120,9 @@ def _parser() -> argparse.ArgumentParser:
     dg.set_defaults(run=_diagram)
 
     sc = sub.add_parser("schema", help="print the JSON Schema of the pack format")
+    what = sc.add_mutually_exclusive_group()
+    what.add_argument("--fact", metavar="PACK", help="instead: the schema of a fact for PACK")
+    what.add_argument("--decision", action="store_true", help="instead: the schema of a decision")
     sc.set_defaults(run=_schema)
 
     ls = sub.add_parser("packs", help="list the bundled packs")
@@ -318,7 +321,13 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    print(json.dumps(pack_json_schema(), ensure_ascii=False, indent=2))
+    from ._schemas import decision_json_schema
+
+    if args.fact:
+        schema = load_pack(args.fact).fact_json_schema()
+    else:
+        schema = decision_json_schema() if args.decision else pack_json_schema()
+    print(json.dumps(schema, ensure_ascii=False, indent=2))
     return 0
 
 

@@ -152,6 +152,13 @@ class Pack:
                 return role
         raise KeyError(role_id)
 
+    def fact_json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of a fact this pack accepts: its kinds, sources, categories,
+        sectors, flags, events and attrs as enums, with their Chinese names."""
+        from ._schemas import fact_json_schema
+
+        return fact_json_schema(self.model)
+
     def evaluate(
         self, fact: Fact | Mapping[str, Any], as_of: date | str, *, explain: bool = False
     ) -> Decision:
