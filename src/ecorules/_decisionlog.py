@@ -169,10 +169,14 @@ class DecisionLog:
         return shown, masked
 
     def _write(self, records: list[dict[str, Any]]) -> None:
-        data = "".join(
-            json.dumps(r, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
-            for r in records
-        ).encode("utf-8")
+        data = (
+            "".join(
+                json.dumps(r, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+                for r in records
+            )
+            .translate(_LINE_BREAKS)
+            .encode("utf-8")
+        )
         fd = self._fd
         if fd is None:
             return
@@ -186,6 +190,11 @@ class DecisionLog:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+# JSON leaves these unescaped, but many line readers (Python's str.splitlines among them)
+# break lines at them: escaped, a line of the log is a line for every reader.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 def _pointers(masked: list[str], *, dumped_echo: bool) -> list[str]:
