@@ -196,7 +196,7 @@ class Served:
     pack: Pack
     activated: datetime
     summary: dict[str, Any]
-    detail: bytes
+    detail: dict[str, Any]
     fact_schema: bytes
 
 
@@ -281,7 +281,7 @@ def load_checked(directory: Path) -> Pack:
     return pack
 
 
-def _served(pack: Pack, status: Activation) -> Served:
+def _served(pack: Pack) -> Served:
     model = pack.model
     meta = model.metadata
     summary = {
@@ -301,15 +301,8 @@ def _served(pack: Pack, status: Activation) -> Served:
         "vocabulary": model.vocabulary.model_dump(mode="json"),
         "roles": [{"id": r.id, "name": r.name, "tier": r.tier} for r in model.roles],
         "assumptions": len(model.assumptions),
-        "activation": status.to_json(),
     }
-    return Served(
-        pack,
-        _now(),
-        summary,
-        _dumps(detail),
-        _dumps(pack.fact_json_schema()),
-    )
+    return Served(pack, _now(), summary, detail, _dumps(pack.fact_json_schema()))
 
 
 class Registry:
@@ -337,7 +330,7 @@ class Registry:
                 diagnostics.extend(exc.diagnostics)
                 continue
             self._activated(status, pack)
-            packs[name] = _served(pack, status)
+            packs[name] = _served(pack)
         if diagnostics:
             raise PackError(diagnostics)
         self.snapshot = build_snapshot(packs, 1)
@@ -393,7 +386,7 @@ class Registry:
                     )
                     continue
                 self._activated(status, pack)
-                packs[name] = _served(pack, status)
+                packs[name] = _served(pack)
                 swapped.append(name)
                 log.info("reloaded %s at revision %s", name, pack.revision)
             for name in set(old.packs) - set(directories):
@@ -490,7 +483,10 @@ class Service:
         return _json_response(self.snapshot().listing)
 
     async def pack(self, request: Request) -> Response:
-        return _json_response(_served_pack(request, self.snapshot()).detail)
+        served = _served_pack(request, self.snapshot())
+        # The activation is read now: it also reports reloads that were refused.
+        activation = self.registry.status[served.pack.name].to_json()
+        return _json_response(_dumps({**served.detail, "activation": activation}))
 
     async def fact_schema(self, request: Request) -> Response:
         served = _served_pack(request, self.snapshot())
