@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -312,8 +313,32 @@ def test_logged_decisions_replay_offline(server: LiveServer, client: httpx.Clien
         pack = packs[line["pack"]]
         assert line["revision"] == pack.revision
         again = pack.evaluate(line["fact"], line["as_of"]).model_dump(mode="json")
-        again.pop("explanation")
         assert again == line["decision"] and again["decision_id"] == line["decision_id"]
         replayed += 1
     assert replayed >= 2
     assert any(line.get("error") and line["fact"] == {"bad": 1} for line in lines)
+
+
+def test_a_request_offering_an_http2_upgrade_keeps_its_body(server: LiveServer) -> None:
+    """Java's HttpClient offers `Upgrade: h2c` on every plain-HTTP request by default; the
+    request must still be read whole (uvicorn's httptools parser would drop the body)."""
+    body = json.dumps({"fact": {**GOOD, "id": "h2c"}, "as_of": AS_OF}).encode()
+    host, port = server.url.removeprefix("http://").split(":")
+    request = (
+        b"POST /packs/shidian/evaluate HTTP/1.1\r\n"
+        + f"Host: {host}:{port}\r\n".encode()
+        + b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+        + b"HTTP2-Settings: AAEAAEAAAAIAAAAB\r\n"
+        + b"Content-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        while b'"h2c"' not in received and b"problem" not in received:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 200"), received[:300]

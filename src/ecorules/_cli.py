@@ -149,6 +149,13 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--reload-interval", type=float, default=2.0, metavar="SECONDS")
     sv.add_argument("--root-path", default="", help="the path prefix a reverse proxy adds")
     sv.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    sv.add_argument(
+        "--http",
+        choices=("h11", "httptools"),
+        default="h11",
+        help="HTTP parser: h11 (default) takes any client; httptools is faster but loses the "
+        "body of requests offering an HTTP/2 upgrade (Java's default): use it behind a proxy",
+    )
     sv.set_defaults(run=_serve)
     return parser
 
@@ -374,6 +381,7 @@ def _serve(args: argparse.Namespace) -> int:
         reload_interval=args.reload_interval if args.reload_packs else None,
         root_path=args.root_path,
         log_level=args.log_level,
+        http=args.http,
     )
 
 

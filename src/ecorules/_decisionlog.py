@@ -96,30 +96,34 @@ class DecisionLog:
         facts: Sequence[Any],
         decisions: Sequence[Decision],
     ) -> None:
-        records = []
+        lines = []
         time = _now()
         for fact, decision in zip(facts, decisions, strict=True):
             shown, masked = self._mask_fact(fact)
-            dumped = decision.model_dump(mode="json")
-            dumped.pop("explanation", None)  # reproducible by a replay with explain
-            for name in masked:
-                if name in ECHOED and dumped.get(ECHOED[name]) is not None:
-                    dumped[ECHOED[name]] = masked_value(dumped[ECHOED[name]])
-            records.append(
-                {
-                    "time": time,
-                    "decision_id": decision.decision_id,
-                    "req_id": where[1],
-                    "path": where[0],
-                    "pack": pack.name,
-                    "revision": pack.revision,
-                    "as_of": dumped["as_of"],
-                    "fact": shown,
-                    "decision": dumped,
-                    "masked": _pointers(masked, dumped_echo=True),
-                }
-            )
-        self._write(records)
+            echoed = [name for name in masked if name in ECHOED]
+            if echoed or decision.explanation is not None:
+                dumped = decision.model_dump(mode="json")
+                dumped["explanation"] = None  # reproducible by a replay with explain
+                for name in echoed:
+                    if dumped.get(ECHOED[name]) is not None:
+                        dumped[ECHOED[name]] = masked_value(dumped[ECHOED[name]])
+                body = _encode(dumped)
+            else:
+                # The common case: pydantic's own JSON, several times faster than a dict.
+                body = decision.model_dump_json()
+            head = {
+                "time": time,
+                "decision_id": decision.decision_id,
+                "req_id": where[1],
+                "path": where[0],
+                "pack": pack.name,
+                "revision": pack.revision,
+                "as_of": decision.as_of.isoformat(),
+                "fact": shown,
+                "masked": _pointers(masked, dumped_echo=True),
+            }
+            lines.append(_encode(head)[:-1] + ',"decision":' + body + "}")
+        self._append(lines)
 
     def refused(
         self,
@@ -135,20 +139,22 @@ class DecisionLog:
             {**e, "value": masked_value(e["value"])} if e.get("field") in hidden else e
             for e in errors
         ]
-        self._write(
+        self._append(
             [
-                {
-                    "time": _now(),
-                    "decision_id": None,
-                    "req_id": where[1],
-                    "path": where[0],
-                    "pack": pack.name,
-                    "revision": pack.revision,
-                    "as_of": as_of if isinstance(as_of, str) else None,
-                    "fact": shown,
-                    "error": {"type": "fact-refused", "errors": errors},
-                    "masked": _pointers(masked, dumped_echo=False),
-                }
+                _encode(
+                    {
+                        "time": _now(),
+                        "decision_id": None,
+                        "req_id": where[1],
+                        "path": where[0],
+                        "pack": pack.name,
+                        "revision": pack.revision,
+                        "as_of": as_of if isinstance(as_of, str) else None,
+                        "fact": shown,
+                        "error": {"type": "fact-refused", "errors": errors},
+                        "masked": _pointers(masked, dumped_echo=False),
+                    }
+                )
             ]
         )
 
@@ -168,15 +174,8 @@ class DecisionLog:
                 masked.append(".".join(path))
         return shown, masked
 
-    def _write(self, records: list[dict[str, Any]]) -> None:
-        data = (
-            "".join(
-                json.dumps(r, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
-                for r in records
-            )
-            .translate(_LINE_BREAKS)
-            .encode("utf-8")
-        )
+    def _append(self, lines: list[str]) -> None:
+        data = ("\n".join(lines) + "\n").translate(_LINE_BREAKS).encode("utf-8")
         fd = self._fd
         if fd is None:
             return
@@ -202,6 +201,9 @@ def _pointers(masked: list[str], *, dumped_echo: bool) -> list[str]:
     if dumped_echo:
         pointers += [f"/decision/{ECHOED[name]}" for name in masked if name in ECHOED]
     return pointers
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
 def _now() -> str:

@@ -747,8 +747,14 @@ def serve(
     reload_interval: float | None = None,
     root_path: str = "",
     log_level: str = "info",
+    http: str = "h11",
 ) -> int:
-    """Load the packs (every one must load clean), then serve until interrupted."""
+    """Load the packs (every one must load clean), then serve until interrupted.
+
+    ``http="h11"`` by default: uvicorn's faster httptools parser drops the body of a request
+    that offers an HTTP/2 upgrade (``Upgrade: h2c``), which is what Java's HttpClient sends
+    by default; behind a reverse proxy, which does not pass that header on, httptools is
+    safe and faster."""
     import uvicorn
 
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
@@ -767,7 +773,13 @@ def serve(
         os.getpid(),
     )
     config = uvicorn.Config(
-        app, host=host, port=port, root_path=root_path, log_level=log_level, access_log=False
+        app,
+        host=host,
+        port=port,
+        root_path=root_path,
+        log_level=log_level,
+        access_log=False,
+        http=http,
     )
     uvicorn.Server(config).run()
     return 0
