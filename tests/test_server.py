@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -342,3 +343,39 @@ def test_a_request_offering_an_http2_upgrade_keeps_its_body(server: LiveServer) 
                 break
             received += chunk
     assert received.startswith(b"HTTP/1.1 200"), received[:300]
+
+
+def test_serve_refuses_to_start_on_a_broken_pack(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ecorules._cli import main
+    from ecorules._pack import policies_dir
+
+    broken = tmp_path / "shidian"
+    shutil.copytree(policies_dir() / "shidian", broken)
+    with (broken / "pack.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("\nrules: [\n")
+    assert main(["serve", str(broken), "--port", "1"]) == 1
+    assert "pack.yaml" in capsys.readouterr().err
+    assert main(["serve", "nowhere", "--port", "1"]) == 1
+    assert "unknown_pack" in capsys.readouterr().err
+
+
+def test_behind_a_prefix_the_description_names_its_server() -> None:
+    registry = Registry(["shidian"])
+    registry.load()
+    app = create_app(registry)
+
+    async def call(root: str) -> tuple[dict[str, Any], str]:
+        transport = httpx.ASGITransport(app, root_path=root)
+        async with httpx.AsyncClient(transport=transport, base_url="http://in-process") as http:
+            document = (await http.get("/openapi.json")).json()
+            page = (await http.get("/docs")).text
+            return document, page
+
+    document, page = asyncio.run(call("/ecorules"))
+    assert document["servers"] == [{"url": "/ecorules"}]
+    assert '"/ecorules/openapi.json"' in page
+    validate(document)
+    plain, _ = asyncio.run(call(""))
+    assert "servers" not in plain

@@ -95,10 +95,12 @@ class DecisionLog:
         pack: Pack,
         facts: Sequence[Any],
         decisions: Sequence[Decision],
+        answered: Sequence[str] | None = None,
     ) -> None:
+        """Log decisions; ``answered``, if given, is each decision's JSON as already sent."""
         lines = []
         time = _now()
-        for fact, decision in zip(facts, decisions, strict=True):
+        for index, (fact, decision) in enumerate(zip(facts, decisions, strict=True)):
             shown, masked = self._mask_fact(fact)
             echoed = [name for name in masked if name in ECHOED]
             if echoed or decision.explanation is not None:
@@ -110,7 +112,7 @@ class DecisionLog:
                 body = _encode(dumped)
             else:
                 # The common case: pydantic's own JSON, several times faster than a dict.
-                body = decision.model_dump_json()
+                body = decision.model_dump_json() if answered is None else answered[index]
             head = {
                 "time": time,
                 "decision_id": decision.decision_id,
@@ -175,7 +177,10 @@ class DecisionLog:
         return shown, masked
 
     def _append(self, lines: list[str]) -> None:
-        data = ("\n".join(lines) + "\n").translate(_LINE_BREAKS).encode("utf-8")
+        text = "\n".join(lines) + "\n"
+        if "\u2028" in text or "\u2029" in text or "\x85" in text:  # rare; translate is slow
+            text = text.translate(_LINE_BREAKS)
+        data = text.encode("utf-8")
         fd = self._fd
         if fd is None:
             return

@@ -493,7 +493,13 @@ class Service:
         return Response(served.fact_schema, media_type="application/schema+json")
 
     async def openapi(self, request: Request) -> Response:
-        return _json_response(self.snapshot().openapi)
+        document = self.snapshot().openapi
+        root = request.scope.get("root_path", "")
+        if root:  # behind a proxy's prefix: clients must call the paths under it
+            described = json.loads(document)
+            described["servers"] = [{"url": root}]
+            document = _dumps(described)
+        return _json_response(document)
 
     async def docs(self, request: Request) -> Response:
         root = request.scope.get("root_path", "")
@@ -524,10 +530,11 @@ class Service:
             if self.decision_log is not None:
                 self.decision_log.refused(where, pack, fact, as_of, problems_json(exc))
             raise fact_refused(exc) from None
+        answered = decision.model_dump_json()
         if self.decision_log is not None:
-            self.decision_log.decided(where, pack, [fact], [decision])
+            self.decision_log.decided(where, pack, [fact], [decision], [answered])
         return _json_response(
-            decision.model_dump_json().encode("utf-8"),
+            answered.encode("utf-8"),
             {
                 "ecorules-decision-id": decision.decision_id or "",
                 "ecorules-revision": pack.revision,
@@ -541,6 +548,7 @@ class Service:
         parts: list[bytes] = []
         decided: list[Decision] = []
         decided_facts: list[Any] = []
+        answers: list[str] = []
         refused = 0
         try:
             day = _as_of(as_of)
@@ -557,13 +565,13 @@ class Service:
                 if self.decision_log is not None:
                     self.decision_log.refused(where, pack, fact, as_of, errors)
                 continue
+            answered = decision.model_dump_json()
             decided.append(decision)
             decided_facts.append(fact)
-            parts.append(
-                b'{"index":%d,"decision":%s}' % (index, decision.model_dump_json().encode())
-            )
+            answers.append(answered)
+            parts.append(b'{"index":%d,"decision":%s}' % (index, answered.encode()))
         if self.decision_log is not None and decided:
-            self.decision_log.decided(where, pack, decided_facts, decided)
+            self.decision_log.decided(where, pack, decided_facts, decided, answers)
         head = _dumps(
             {
                 "pack": pack.name,
