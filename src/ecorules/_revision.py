@@ -55,8 +55,14 @@ def decision_seed(revision: str, notices: Iterable[object] = ()) -> bytes:
     """The key decision ids of one loaded pack are made with: its revision, plus the
     calendar notices the host supplied (they move due dates, so they are part of what
     decided)."""
-    text = revision + "".join("\n" + repr(notice) for notice in notices)
+    text = revision + "".join("\n" + _notice_text(notice) for notice in notices)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=32).digest()
+
+
+def _notice_text(notice: object) -> str:
+    # JSON, not repr: a repr may change between pydantic versions, and ids must not.
+    dump = getattr(notice, "model_dump_json", None)
+    return str(dump()) if callable(dump) else repr(notice)
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode

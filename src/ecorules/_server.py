@@ -685,7 +685,7 @@ def create_app(
     service = Service(registry, max_body=max_body, decision_log=decision_log)
 
     async def reload_now() -> None:
-        await asyncio.to_thread(registry.reload)
+        await _reload(registry)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -734,6 +734,14 @@ def create_app(
     )
 
 
+async def _reload(registry: Registry) -> None:
+    """A reload off the event loop; a fault in it is logged, and the service goes on."""
+    try:
+        await asyncio.to_thread(registry.reload)
+    except Exception:
+        log.exception("reload failed; the packs being served are unchanged")
+
+
 async def _watch(registry: Registry, interval: float) -> None:
     last = await asyncio.to_thread(registry.fingerprint)
     while True:
@@ -741,7 +749,7 @@ async def _watch(registry: Registry, interval: float) -> None:
         current = await asyncio.to_thread(registry.fingerprint)
         if current != last:
             last = current
-            await asyncio.to_thread(registry.reload)
+            await _reload(registry)
 
 
 def serve(
