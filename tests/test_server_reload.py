@@ -167,3 +167,24 @@ def test_sighup_reloads_the_packs(tmp_path: Path) -> None:
         assert server.process.poll() is None
     finally:
         server.stop()
+
+
+def test_undoing_a_broken_edit_clears_the_status_without_a_swap(tmp_path: Path) -> None:
+    from ecorules._server import Registry
+
+    directory = _copy(tmp_path / "packs")
+    registry = Registry([str(directory)])
+    registry.load()
+    first = registry.snapshot
+    assert first is not None
+    text = (directory / "pack.yaml").read_text(encoding="utf-8")
+    _replace(directory / "pack.yaml", text + "\nrules: [\n")
+    assert registry.reload() == []
+    assert registry.snapshot is first and registry.status["shidian"].code
+    _replace(directory / "pack.yaml", text)
+    assert registry.reload() == []
+    assert registry.snapshot is first
+    assert registry.status["shidian"].code is None and registry.status["shidian"].errors == []
+    _replace(directory / "pack.yaml", _slower(text))
+    assert registry.reload() == ["shidian"]
+    assert registry.snapshot is not first and registry.snapshot.generation == 2

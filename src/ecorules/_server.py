@@ -46,6 +46,7 @@ from ._errors import Diagnostic, FactError, FactProblem, PackError, did_you_mean
 from ._loader import PACK_FILE
 from ._openapi import MAX_BATCH, openapi_document
 from ._pack import Pack, bundled_names, load_pack, resolve_pack_dir
+from ._revision import pack_revision
 
 log = logging.getLogger("ecorules.server")
 
@@ -359,12 +360,15 @@ class Registry:
                 status = self.status.setdefault(name, Activation(name, str(directory)))
                 current = packs.get(name)
                 try:
-                    revision = _revision_of(directory)
+                    revision = pack_revision(directory)
                     if current is not None and revision == current.pack.revision:
+                        # Back to the active text (a broken edit undone): nothing is wrong.
+                        status.code = status.message = None
+                        status.errors = []
                         continue
                     status.last_attempt = _now().isoformat()
                     pack = self._loader(directory)
-                    if _revision_of(directory) != pack.revision:
+                    if pack_revision(directory) != pack.revision:
                         raise PackError(
                             [
                                 Diagnostic(
@@ -408,12 +412,6 @@ class Registry:
                         stat = path.stat()
                         found.append((str(path), stat.st_size, stat.st_mtime_ns))
         return tuple(found)
-
-
-def _revision_of(directory: Path) -> str:
-    from ._revision import pack_revision
-
-    return pack_revision(directory)
 
 
 def build_snapshot(packs: Mapping[str, Served], generation: int) -> Snapshot:
