@@ -379,3 +379,19 @@ def test_behind_a_prefix_the_description_names_its_server() -> None:
     validate(document)
     plain, _ = asyncio.run(call(""))
     assert "servers" not in plain
+
+
+def test_the_docs_page_loads_swagger_ui_from_where_it_is_told() -> None:
+    registry = Registry(["shidian"])
+    registry.load()
+
+    async def page(app: Any) -> str:
+        transport = httpx.ASGITransport(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://in-process") as http:
+            return (await http.get("/docs")).text
+
+    default = asyncio.run(page(create_app(registry)))
+    assert "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js" in default
+    local = asyncio.run(page(create_app(registry, docs_assets="/swagger-ui/")))
+    assert 'src="/swagger-ui/swagger-ui-bundle.js"' in local
+    assert 'href="/swagger-ui/swagger-ui.css"' in local and "cdn.jsdelivr" not in local

@@ -156,6 +156,12 @@ def _parser() -> argparse.ArgumentParser:
         help="HTTP parser: h11 (default) takes any client; httptools is faster but loses the "
         "body of requests offering an HTTP/2 upgrade (Java's default): use it behind a proxy",
     )
+    sv.add_argument(
+        "--docs-assets",
+        metavar="URL",
+        default=None,
+        help="where /docs loads Swagger UI (swagger-ui-dist 5) from; default: a public CDN",
+    )
     sv.set_defaults(run=_serve)
     return parser
 
@@ -382,6 +388,7 @@ def _serve(args: argparse.Namespace) -> int:
         root_path=args.root_path,
         log_level=args.log_level,
         http=args.http,
+        docs_assets=args.docs_assets,
     )
 
 

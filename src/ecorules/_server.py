@@ -54,6 +54,9 @@ PROBLEM = "https://ecorules.invalid/problems/"
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 DEFAULT_MAX_BODY = 1024 * 1024
+DOCS_ASSETS = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+"""Where /docs loads Swagger UI (5.x: the first to render OpenAPI 3.1) from. Networks
+without this CDN serve the npm package swagger-ui-dist themselves and pass its URL."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -454,8 +457,10 @@ class Service:
         *,
         max_body: int = DEFAULT_MAX_BODY,
         decision_log: DecisionLog | None = None,
+        docs_assets: str = DOCS_ASSETS,
     ):
         self.registry = registry
+        self.docs_assets = docs_assets
         self.max_body = max_body
         self.decision_log = decision_log
 
@@ -501,7 +506,8 @@ class Service:
 
     async def docs(self, request: Request) -> Response:
         root = request.scope.get("root_path", "")
-        return HTMLResponse(_DOCS_PAGE.replace("{openapi}", f"{root}/openapi.json"))
+        page = _DOCS_PAGE.replace("{openapi}", f"{root}/openapi.json")
+        return HTMLResponse(page.replace("{assets}", self.docs_assets.rstrip("/")))
 
     async def evaluate(self, request: Request) -> Response:
         # Read once: this request decides on this pack even if a reload swaps it meanwhile.
@@ -660,12 +666,12 @@ def _flag(request: Request, name: str) -> bool:
 
 _DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ecorules decision service</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
+<link rel="stylesheet" href="{assets}/swagger-ui.css">
 </head><body>
 <noscript>The interactive documentation needs JavaScript and the Swagger UI files;
 the description itself is at <a href="{openapi}">{openapi}</a>.</noscript>
 <div id="ui"></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script src="{assets}/swagger-ui-bundle.js"></script>
 <script>SwaggerUIBundle({url: "{openapi}", dom_id: "#ui"});</script>
 </body></html>
 """
@@ -677,10 +683,13 @@ def create_app(
     max_body: int = DEFAULT_MAX_BODY,
     decision_log: DecisionLog | None = None,
     reload_interval: float | None = None,
+    docs_assets: str = DOCS_ASSETS,
 ) -> Starlette:
     """The ASGI application over a loaded registry. With ``reload_interval`` the pack
     directories are polled and reloaded when a file changes; SIGHUP reloads them too."""
-    service = Service(registry, max_body=max_body, decision_log=decision_log)
+    service = Service(
+        registry, max_body=max_body, decision_log=decision_log, docs_assets=docs_assets
+    )
 
     async def reload_now() -> None:
         await _reload(registry)
@@ -762,6 +771,7 @@ def serve(
     root_path: str = "",
     log_level: str = "info",
     http: str = "h11",
+    docs_assets: str | None = None,
 ) -> int:
     """Load the packs (every one must load clean), then serve until interrupted.
 
@@ -776,7 +786,11 @@ def serve(
     registry.load()
     log_file = DecisionLog(Path(decision_log), mask) if decision_log else None
     app = create_app(
-        registry, max_body=max_body, decision_log=log_file, reload_interval=reload_interval
+        registry,
+        max_body=max_body,
+        decision_log=log_file,
+        reload_interval=reload_interval,
+        docs_assets=docs_assets or DOCS_ASSETS,
     )
     assert registry.snapshot is not None
     log.info(
