@@ -43,6 +43,7 @@ from ._checker import check_pack
 from ._decision import Decision
 from ._decisionlog import DecisionLog
 from ._errors import Diagnostic, FactError, FactProblem, PackError, did_you_mean
+from ._fact import parse_as_of
 from ._loader import PACK_FILE
 from ._openapi import MAX_BATCH, openapi_document
 from ._pack import Pack, bundled_names, load_pack, resolve_pack_dir
@@ -198,7 +199,6 @@ class Served:
     """One active pack and every document about it, computed once at activation."""
 
     pack: Pack
-    activated: datetime
     summary: dict[str, Any]
     detail: dict[str, Any]
     fact_schema: bytes
@@ -306,7 +306,7 @@ def _served(pack: Pack) -> Served:
         "roles": [{"id": r.id, "name": r.name, "tier": r.tier} for r in model.roles],
         "assumptions": len(model.assumptions),
     }
-    return Served(pack, _now(), summary, detail, _dumps(pack.fact_json_schema()))
+    return Served(pack, summary, detail, _dumps(pack.fact_json_schema()))
 
 
 class Registry:
@@ -319,7 +319,6 @@ class Registry:
         self._lock = threading.Lock()
         self.status: dict[str, Activation] = {}
         self.snapshot: Snapshot | None = None
-        self.reloads = 0
 
     def load(self) -> None:
         """The first activation: every pack must load clean, or PackError with all found."""
@@ -402,7 +401,6 @@ class Registry:
             if swapped:
                 # One assignment: a request holds either the old snapshot or the new one.
                 self.snapshot = build_snapshot(packs, old.generation + 1)
-                self.reloads += 1
             return swapped
 
     def fingerprint(self) -> tuple[tuple[str, int, int], ...]:
@@ -555,7 +553,7 @@ class Service:
         answers: list[str] = []
         refused = 0
         try:
-            day = _as_of(as_of)
+            day = parse_as_of(as_of)
         except FactError as exc:
             raise fact_refused(exc) from None
         for index, fact in enumerate(facts):
@@ -644,12 +642,6 @@ class Service:
             "body-too-large",
             limit=self.max_body,
         )
-
-
-def _as_of(value: Any) -> date:
-    from ._fact import parse_as_of
-
-    return parse_as_of(value)
 
 
 def _flag(request: Request, name: str) -> bool:
