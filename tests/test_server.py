@@ -395,3 +395,20 @@ def test_the_docs_page_loads_swagger_ui_from_where_it_is_told() -> None:
     local = asyncio.run(page(create_app(registry, docs_assets="/swagger-ui/")))
     assert 'src="/swagger-ui/swagger-ui-bundle.js"' in local
     assert 'href="/swagger-ui/swagger-ui.css"' in local and "cdn.jsdelivr" not in local
+
+
+def test_the_body_limit_is_configurable_and_readyz_waits_for_the_first_load() -> None:
+    registry = Registry(["shidian"])
+
+    async def calls(app: Any) -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://in-process") as http:
+            before = await http.get("/readyz")
+            registry.load()
+            small = await http.post("/packs/shidian/evaluate", json={"fact": GOOD, "as_of": AS_OF})
+            return [before, small, await http.get("/readyz")]
+
+    before, small, after = asyncio.run(calls(create_app(registry, max_body=64)))
+    assert _problem(before, 503, "not-ready")["detail"] == "no pack is loaded yet"
+    assert _problem(small, 413, "body-too-large")["limit"] == 64
+    assert after.status_code == 200
