@@ -236,10 +236,22 @@ def _evaluate(fact: str, summary: str, operation: str, with_name: bool) -> dict[
                 "content": {"application/json": {"schema": {"oneOf": [one, many]}}},
             },
             "responses": {
-                "200": _json(
-                    {"oneOf": [_ref("Decision"), _ref("BatchResult")]},
-                    "the decision, or the batch's results",
-                ),
+                "200": {
+                    **_json(
+                        {"oneOf": [_ref("Decision"), _ref("BatchResult")]},
+                        "the decision, or the batch's results",
+                    ),
+                    "headers": {
+                        "ecorules-decision-id": {
+                            "description": "the decision's id (one fact only)",
+                            "schema": {"type": "string"},
+                        },
+                        "ecorules-revision": {
+                            "description": "the deciding pack's revision (one fact only)",
+                            "schema": {"type": "string"},
+                        },
+                    },
+                },
                 **_problem_responses(400, 404, 413, 415, 422),
             },
         }
