@@ -103,3 +103,44 @@ def test_another_revision_or_calendar_notice_changes_the_id(copy: Path) -> None:
         with_notice.evaluate(FACT, "2024-02-29").decision_id
         != ecorules.load_pack("shidian").evaluate(FACT, "2024-02-29").decision_id
     )
+
+
+def test_attrs_and_free_text_ids_are_part_of_the_id() -> None:
+    from ecorules._fact import FactView
+    from ecorules._revision import decision_id
+
+    def view(id_: str | None, attrs: dict[str, object]) -> FactView:
+        return FactView(id_, "problem", "s", "c", None, frozenset(), {}, attrs)  # type: ignore[arg-type]
+
+    seed, day = b"k" * 32, date(2024, 1, 1)
+    ids = {
+        decision_id(seed, view(i, a), day)
+        for i, a in [
+            (None, {}),
+            ("", {}),
+            ("x", {}),
+            ("x", {"n": 1}),
+            ("x", {"n": "1"}),
+            ("x", {"n": True}),
+            ("x", {"n": date(2024, 1, 1)}),
+            ("x", {"n": "2024-01-01"}),
+            ("x\x1f", {}),
+        ]
+    }
+    assert len(ids) == 9
+
+
+def test_a_date_attr_moves_the_id() -> None:
+    from ecorules._cases import load_cases
+
+    pack = ecorules.load_pack("chongqing")
+    case = next(
+        c.case
+        for c in load_cases(pack.path)
+        if c.case.want_error is None and c.case.fact.get("attrs")
+    )
+    ids = set()
+    for deadline in ("2025-06-30", "2025-07-31"):
+        fact = {**case.fact, "attrs": {**case.fact["attrs"], "rectification_deadline": deadline}}
+        ids.add(pack.evaluate(fact, case.as_of).decision_id)
+    assert len(ids) == 2
