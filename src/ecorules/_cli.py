@@ -148,6 +148,9 @@ def _parser() -> argparse.ArgumentParser:
     dg.set_defaults(run=_diagram)
 
     sc = sub.add_parser("schema", help="print the JSON Schema of the pack format")
+    what = sc.add_mutually_exclusive_group()
+    what.add_argument("--fact", metavar="PACK", help="instead: the schema of a fact for PACK")
+    what.add_argument("--decision", action="store_true", help="instead: the schema of a decision")
     sc.set_defaults(run=_schema)
 
     ls = sub.add_parser("packs", help="list the bundled packs")
@@ -155,6 +158,41 @@ def _parser() -> argparse.ArgumentParser:
 
     add_calendar_command(sub)
     add_annotate_command(sub)
+    sv = sub.add_parser("serve", help="serve packs over HTTP (needs the `server` extra)")
+    sv.add_argument("packs", nargs="*", help="packs, pack directories or directories of packs")
+    sv.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--decision-log", metavar="FILE.jsonl", help="append every decision here")
+    sv.add_argument(
+        "--mask",
+        action="append",
+        default=[],
+        metavar="FIELDS",
+        help="fact fields logged as a hash, e.g. id,attrs.owner_unit (repeatable)",
+    )
+    sv.add_argument("--max-body-bytes", type=int, default=1024 * 1024, metavar="N")
+    sv.add_argument(
+        "--reload-packs",
+        action="store_true",
+        help="watch the pack directories and reload a pack when its files change",
+    )
+    sv.add_argument("--reload-interval", type=float, default=2.0, metavar="SECONDS")
+    sv.add_argument("--root-path", default="", help="the path prefix a reverse proxy adds")
+    sv.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    sv.add_argument(
+        "--http",
+        choices=("h11", "httptools"),
+        default="h11",
+        help="HTTP parser: h11 (default) takes any client; httptools is faster but loses the "
+        "body of requests offering an HTTP/2 upgrade (Java's default): use it behind a proxy",
+    )
+    sv.add_argument(
+        "--docs-assets",
+        metavar="URL",
+        default=None,
+        help="where /docs loads Swagger UI (swagger-ui-dist 5) from; default: a public CDN",
+    )
+    sv.set_defaults(run=_serve)
     return parser
 
 
@@ -404,8 +442,39 @@ def _version() -> str:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    print(json.dumps(pack_json_schema(), ensure_ascii=False, indent=2))
+    from ._schemas import decision_json_schema
+
+    if args.fact:
+        schema = load_pack(args.fact).fact_json_schema()
+    else:
+        schema = decision_json_schema() if args.decision else pack_json_schema()
+    print(json.dumps(schema, ensure_ascii=False, indent=2))
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from ._server import serve
+    except ImportError as exc:
+        print(
+            f"error: `ecorules serve` needs the server extra ({exc.name} is missing): "
+            "pip install 'ecorules[server]'",
+            file=sys.stderr,
+        )
+        return 2
+    return serve(
+        args.packs,
+        host=args.host,
+        port=args.port,
+        decision_log=args.decision_log,
+        mask=args.mask,
+        max_body=args.max_body_bytes,
+        reload_interval=args.reload_interval if args.reload_packs else None,
+        root_path=args.root_path,
+        log_level=args.log_level,
+        http=args.http,
+        docs_assets=args.docs_assets,
+    )
 
 
 def _packs(args: argparse.Namespace) -> int:

@@ -161,6 +161,10 @@ class Decision(_Dumpable):
     """With ``evaluate(..., explain=True)``: an ``Explanation`` of every rule and due date."""
     calendar: CalendarIdentity | None = None
     """The calendar the dates were computed with (shared by every decision of the pack)."""
+    decision_id: str | None = None
+    """Derived from the pack revision, ``as_of`` and the fact: a replay gives the same id."""
+    revision: str | None = None
+    """The content hash of the pack directory that decided (``Pack.revision``)."""
 
     def action(self, action_id: str) -> Action:
         """The action with this id (KeyError if the decision has none)."""

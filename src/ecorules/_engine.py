@@ -32,6 +32,7 @@ from ._errors import FactError, FactProblem
 from ._fact import Fact, FactView, read_fact, to_china_date
 from ._model import Provenance, Tier
 from ._notices import horizon_warning
+from ._revision import decision_id
 
 FACT_DATES_FROM = date(2000, 1, 1)
 FACT_DATES_UNTIL = date(2050, 12, 31)
@@ -354,6 +355,9 @@ class CompiledPack:
         self.calendar = calendar
         self.calendar_identity = calendar_identity
         self.horizon_warning = horizon_warning(calendar)
+        # Set by Pack once it knows the revision (see _revision): what decision ids are keyed on.
+        self.revision: str | None = None
+        self.seed: bytes = b""
         meta = pack.metadata
         self.valid_from = meta.valid_from
         self.valid_until = meta.valid_until
@@ -899,6 +903,8 @@ class CompiledPack:
             warnings=tuple(warnings),
             provenance=self.provenance,
             calendar=self.calendar_identity,
+            decision_id=decision_id(self.seed, fact, as_of) if self.seed else None,
+            revision=self.revision,
         )
 
 

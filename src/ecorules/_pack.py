@@ -25,6 +25,7 @@ from ._fact import Fact, parse_as_of, read_fact
 from ._loader import PACK_FILE, read_pack
 from ._notices import NoticeSource, calendar_identity, resolve_notices
 from ._report import RefusedFact, Report, build_report
+from ._revision import decision_seed, pack_revision
 from ._yamlsrc import Located
 
 Engine = Literal["native", "durable"]
@@ -116,6 +117,7 @@ class Pack:
         located: Located | None = None,
         engine: Engine = "native",
         calendar_identity: CalendarIdentity | None = None,
+        revision: str | None = None,
     ):
         self.model = model
         self.engine = engine
@@ -126,7 +128,11 @@ class Pack:
         self.notices = tuple(notices)
         self.calendar_identity = calendar_identity or _identity(calendar, self.notices)
         """Which calendar the pack's dates come from; every decision carries it."""
+        self.revision: str = revision if revision is not None else pack_revision(path)
+        """A content hash of the pack directory; every decision carries it (see _revision)."""
         self._compiled = CompiledPack(model, calendar, self.calendar_identity)
+        self._compiled.revision = self.revision
+        self._compiled.seed = decision_seed(self.revision, self.notices)
         self._matcher = None
         if engine == "durable":
             from ._durable import DurableMatcher
@@ -150,6 +156,13 @@ class Pack:
             if role.id == role_id:
                 return role
         raise KeyError(role_id)
+
+    def fact_json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of a fact this pack accepts: its kinds, sources, categories,
+        sectors, flags, events and attrs as enums, with their Chinese names."""
+        from ._schemas import fact_json_schema
+
+        return fact_json_schema(self.model)
 
     def evaluate(
         self, fact: Fact | Mapping[str, Any], as_of: date | str, *, explain: bool = False
@@ -232,12 +245,15 @@ def load_pack(
         raise ValueError(f"unknown engine `{engine}`; available: {', '.join(ENGINES)}")
     directory = resolve_pack_dir(name_or_path)
     root = policies_dir() if directory.parent == policies_dir() else None
+    # Hashed before reading: an edit landing in between gives a revision older than the text,
+    # which a reload sees as a change and loads again, never the other way round.
+    revision = pack_revision(directory) if directory.is_dir() else None
     model, located = read_pack(directory, root)
     resolved = resolve_notices(calendar_notices)
     notices = resolved.notices
     calendar = build_calendar(model.calendar.extra_holidays, model.calendar.extra_workdays, notices)
     identity = calendar_identity(calendar, resolved.identities)
-    return Pack(model, directory, calendar, notices, located, engine, identity)
+    return Pack(model, directory, calendar, notices, located, engine, identity, revision)
 
 
 def _identity(calendar: WorkingCalendar, notices: Sequence[CalendarNotice]) -> CalendarIdentity:
