@@ -412,3 +412,38 @@ def test_the_body_limit_is_configurable_and_readyz_waits_for_the_first_load() ->
     assert _problem(before, 503, "not-ready")["detail"] == "no pack is loaded yet"
     assert _problem(small, 413, "body-too-large")["limit"] == 64
     assert after.status_code == 200
+
+
+def test_the_service_decides_with_the_notice_files_it_is_given(tmp_path: Path) -> None:
+    """`serve --calendar FILE`: the notice moves the horizon, and each decision names it."""
+    notice = Path(__file__).parent / "fixtures" / "notices" / "test-only-notice-2027.yaml"
+    fact = {
+        "id": "SD-2026-900",
+        "source": "provincial",
+        "category": "general",
+        "events": {"transferred": "2026-12-24"},
+    }
+    body = {"fact": fact, "as_of": "2026-12-28"}
+    plain = start_server(tmp_path, "shidian")
+    try:
+        with plain.client() as client:
+            without = client.post("/packs/shidian/evaluate", json=body).json()
+    finally:
+        plain.stop()
+    live = start_server(tmp_path, "shidian", "--calendar", str(notice))
+    try:
+        with live.client() as client:
+            answer = client.post("/packs/shidian/evaluate", json=body)
+    finally:
+        live.stop()
+    assert answer.status_code == 200, answer.text
+    decision = answer.json()
+    assert "calendar_beyond_horizon" in [w["code"] for w in without["warnings"]]
+    assert "calendar_beyond_horizon" not in [w["code"] for w in decision["warnings"]]
+    (named,) = decision["calendar"]["notices"]
+    assert (named["year"], named["file"]) == (2027, str(notice))
+    assert decision["decision_id"] != without["decision_id"]
+    expected = ecorules.load_pack("shidian", calendar_notices=[str(notice)]).evaluate(
+        fact, "2026-12-28"
+    )
+    assert decision == expected.model_dump(mode="json")

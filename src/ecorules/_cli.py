@@ -192,6 +192,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="where /docs loads Swagger UI (swagger-ui-dist 5) from; default: a public CDN",
     )
+    add_calendar_option(sv)
     sv.set_defaults(run=_serve)
     return parser
 
@@ -474,6 +475,7 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         http=args.http,
         docs_assets=args.docs_assets,
+        calendar=args.calendar,
     )
 
 

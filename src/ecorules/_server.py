@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -275,9 +276,10 @@ def discover(sources: Sequence[str]) -> dict[str, Path]:
     return found
 
 
-def load_checked(directory: Path) -> Pack:
-    """A pack loaded and checked: PackError unless it loads with no error diagnostic."""
-    pack = load_pack(directory)
+def load_checked(directory: Path, calendar: Sequence[str] | None = None) -> Pack:
+    """A pack loaded and checked: PackError unless it loads with no error diagnostic.
+    ``calendar``: holiday notice files; None reads ``ECORULES_CALENDAR``, as load_pack does."""
+    pack = load_pack(directory, calendar_notices=calendar)
     if pack.located is not None:
         errors = [d for d in check_pack(pack.model, pack.located) if d.severity == "error"]
         if errors:
@@ -764,8 +766,10 @@ def serve(
     log_level: str = "info",
     http: str = "h11",
     docs_assets: str | None = None,
+    calendar: Sequence[str] | None = None,
 ) -> int:
     """Load the packs (every one must load clean), then serve until interrupted.
+    ``calendar``: holiday notice files every pack is loaded with (and reloaded with).
 
     ``http="h11"`` by default: uvicorn's faster httptools parser drops the body of a request
     that offers an HTTP/2 upgrade (``Upgrade: h2c``), which is what Java's HttpClient sends
@@ -774,7 +778,7 @@ def serve(
     import uvicorn
 
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
-    registry = Registry(sources)
+    registry = Registry(sources, loader=functools.partial(load_checked, calendar=calendar))
     registry.load()
     log_file = DecisionLog(Path(decision_log), mask) if decision_log else None
     app = create_app(
