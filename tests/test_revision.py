@@ -96,8 +96,8 @@ def test_another_revision_or_calendar_notice_changes_the_id(copy: Path) -> None:
     base = ecorules.load_pack(copy).evaluate(FACT, "2024-02-29").decision_id
     (copy / "source.txt").write_text("changed", encoding="utf-8")
     assert ecorules.load_pack(copy).evaluate(FACT, "2024-02-29").decision_id != base
-    notice = ecorules.CalendarNotice(year=2060, holidays=(date(2060, 1, 1),))
-    with_notice = ecorules.load_pack("shidian", calendar_notices=[notice])
+    notice = Path(__file__).parent / "fixtures" / "notices" / "test-only-notice-2027.yaml"
+    with_notice = ecorules.load_pack("shidian", calendar_notices=[str(notice)])
     assert with_notice.revision == ecorules.load_pack("shidian").revision
     assert (
         with_notice.evaluate(FACT, "2024-02-29").decision_id
