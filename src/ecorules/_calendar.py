@@ -24,6 +24,8 @@ import holidays
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._errors import FactError, FactProblem
+
 FIRST_YEAR: Final = 2000
 LAST_YEAR: Final = 2060
 SPAN_START: Final = date(FIRST_YEAR, 1, 1)
@@ -48,8 +50,12 @@ class CalendarNotice(BaseModel):
     source: str | None = Field(default=None, description="the notice's title or number")
 
 
-class OutOfSpan(ValueError):
-    """A date the calendar does not cover."""
+class OutOfSpan(FactError):
+    """A date the calendar does not cover. A FactError (so a ValueError): what runs off the
+    calendar is a fact's date, or a due date counted from one."""
+
+    def __init__(self, message: str):
+        super().__init__([FactProblem("due date", None, message)])
 
 
 def official_horizon_year() -> int:

@@ -75,18 +75,38 @@ class _Checker:
             _Item(c, ("lifecycles", i), "lifecycles") for i, c in enumerate(model.lifecycles)
         ]
         vocab = model.vocabulary
+        # Sources (categories) that no condition names behave alike: one of them stands for
+        # all, so the analysis grows with what the conditions name, not with the vocabulary
+        # (400 sources × 400 categories would otherwise be 320,000 keys to analyse).
+        named = {
+            what: {name for field, name, _ in pack_references(model) if field == what}
+            for what in ("source", "category")
+        }
+        self.alike: dict[tuple[str, str], list[str]] = {}
+        """(field, representative) → the values it stands for, itself first."""
+
+        def values(what: str, terms: list[M.Term]) -> list[str]:
+            out = []
+            for term in terms:
+                if term.id in named[what]:
+                    out.append(term.id)
+                    continue
+                unnamed = self.alike.setdefault((what, ""), [])
+                if not unnamed:
+                    out.append(term.id)
+                unnamed.append(term.id)
+            if self.alike.get((what, "")):
+                members = self.alike.pop((what, ""))
+                self.alike[(what, members[0])] = members
+            return out
+
+        sources, categories = values("source", vocab.sources), values("category", vocab.categories)
         self.keys: list[C.StaticKey] = [
             (kind.id, source, category, any_flag)
             for kind in vocab.kinds
-            for source in (
-                [t.id for t in vocab.sources]
-                if "source" in kind.requires
-                else [None, *(t.id for t in vocab.sources)]
-            )
+            for source in (sources if "source" in kind.requires else [None, *sources])
             for category in (
-                [t.id for t in vocab.categories]
-                if "category" in kind.requires
-                else [None, *(t.id for t in vocab.categories)]
+                categories if "category" in kind.requires else [None, *categories]
             )
             for any_flag in ((False, True) if vocab.flags else (False,))
         ]
@@ -126,26 +146,41 @@ class _Checker:
         return out
 
     def _gaps(self) -> Iterator[Diagnostic]:
-        """A kind × source × category that no closure chain (or lifecycle) covers."""
+        """A kind × source × category that no closure chain (or lifecycle) covers; one
+        diagnostic per kind, however many combinations it leaves uncovered."""
         if not self.chains and not self.lifecycles:
             return
-        reported: set[tuple[str, str | None, str | None]] = set()
+        uncovered: dict[str, list[tuple[str | None, str | None]]] = defaultdict(list)
         for key in self.keys:
             kind = key[0]
             spec = next(k for k in self.model.vocabulary.kinds if k.id == kind)
             if not {"source", "category"} <= set(spec.requires):
                 continue
             covering = self._residuals(self.chains, key) + self._residuals(self.lifecycles, key)
-            if covering or key[:3] in reported:
+            if covering or key[1:3] in uncovered[kind]:
                 continue
-            reported.add(key[:3])
-            index = [k.id for k in self.model.vocabulary.kinds].index(kind)
-            yield self.diag(
-                ("vocabulary", "kinds", index, "id"),
-                "gap",
-                f"no closure chain or lifecycle covers {kind} × source "
-                f"`{key[1]}` × category `{key[2]}`",
+            uncovered[kind].append(key[1:3])
+        kinds = [k.id for k in self.model.vocabulary.kinds]
+        for kind, pairs in uncovered.items():
+            if not pairs:
+                continue
+            count = sum(
+                len(self.alike.get(("source", str(s)), [s]))
+                * len(self.alike.get(("category", str(c)), [c]))
+                for s, c in pairs
             )
+            if count == 1:
+                message = (
+                    f"no closure chain or lifecycle covers {kind} × source "
+                    f"`{pairs[0][0]}` × category `{pairs[0][1]}`"
+                )
+            else:
+                shown = ", ".join(f"`{s}` × `{c}`" for s, c in pairs[:5])
+                message = (
+                    f"no closure chain or lifecycle covers {count:,} source × category "
+                    f"combinations of {kind}, e.g. {shown}"
+                )
+            yield self.diag(("vocabulary", "kinds", kinds.index(kind), "id"), "gap", message)
 
     def _conflicts(
         self, items: list[_Item], code: str, what: str, differ: Any

@@ -1,0 +1,171 @@
+"""Hostile inputs found by the adversarial pass of issue 10: each gives a FactError or a
+PackError with a position, bounded in time and memory — never another exception."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ecorules
+from ecorules import FactError
+
+from .test_engine_features import DEADLINES
+from .test_loader import MINIMAL, write_pack
+
+GOOD = {"id": "A", "source": "provincial", "category": "general"}
+TRANSFERRED = {"events": {"transferred": "2024-09-27"}}
+
+
+@pytest.fixture(scope="module")
+def deadlines(tmp_path_factory: pytest.TempPathFactory) -> ecorules.Pack:
+    return ecorules.load_pack(write_pack(tmp_path_factory.mktemp("d"), DEADLINES))
+
+
+def refused(pack: ecorules.Pack, fact: Any, as_of: object = "2024-10-25") -> FactError:
+    with pytest.raises(FactError) as caught:
+        pack.evaluate(fact, as_of)  # type: ignore[arg-type]
+    str(caught.value)  # the text itself must not raise either
+    return caught.value
+
+
+def test_a_huge_integer_id_is_named_not_a_crash(shidian: ecorules.Pack) -> None:
+    error = refused(shidian, {**GOOD, "id": 10**5000})
+    assert str(error) == (
+        "`id`: input should be a valid string (got `an integer of about 5000 digits`)"
+    )
+
+
+def test_a_fact_error_text_is_bounded(shidian: ecorules.Pack) -> None:
+    flags = [f"flag{i}" for i in range(100_000)]
+    error = refused(shidian, {**GOOD, "flags": flags})
+    assert len(error.problems) == 100_000
+    assert len(str(error)) < 10_000
+    assert str(error).endswith("; … and 99980 more problems")
+
+
+def test_a_long_field_name_is_clipped(shidian: ecorules.Pack) -> None:
+    error = refused(shidian, {**GOOD, "events": {"x" * 100_000: "2024-09-27"}})
+    assert len(str(error)) < 2_000
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:00:00-12:00",
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))),
+        datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-12))),
+    ],
+)
+def test_aware_datetimes_at_the_ends_of_time(
+    shidian: ecorules.Pack, deadlines: ecorules.Pack, moment: object
+) -> None:
+    assert refused(shidian, {**GOOD, "events": {"transferred": moment}}).field == (
+        "events.transferred"
+    )
+    assert refused(shidian, GOOD, moment).field == "as_of"
+    hard = {**GOOD, "flags": ["hard_to_fix_short_term"], "attrs": {"deadline": moment}}
+    assert str(refused(deadlines, hard).field).startswith("attrs.deadline")
+
+
+@pytest.mark.parametrize("text", ["2024-W39-5", "2024-W39-5T10:00:00", "２０２４-09-27"])
+def test_iso_week_dates_and_wide_digits_are_not_documented_forms(
+    shidian: ecorules.Pack, text: str
+) -> None:
+    error = refused(shidian, {**GOOD, "events": {"transferred": text}})
+    assert "expected an ISO 8601 date" in str(error)
+    assert refused(shidian, GOOD, text).field == "as_of"
+
+
+@pytest.mark.parametrize("attrs", ["", 0, [], False])
+def test_falsy_non_mapping_attrs_are_refused_like_for_a_fact(
+    shidian: ecorules.Pack, attrs: object
+) -> None:
+    assert refused(shidian, {**GOOD, "attrs": attrs}).field == "attrs"
+    assert refused(shidian, OrderedDict({**GOOD, "attrs": attrs})).field == "attrs"
+
+
+@pytest.mark.parametrize("deadline", ["9999-12-31", "1900-01-01", date(2051, 1, 1)])
+def test_date_attrs_share_the_fact_date_range(deadlines: ecorules.Pack, deadline: object) -> None:
+    hard = {**GOOD, "flags": ["hard_to_fix_short_term"], "attrs": {"deadline": deadline}}
+    error = refused(deadlines, hard)
+    assert error.field == "attrs.deadline"
+    assert "dates must fall in 2000–2050" in str(error)
+
+
+def test_a_due_date_past_the_calendar_is_a_fact_error(tmp_path: Path) -> None:
+    """Local holidays to the end of the calendar leave no working day to count to."""
+    days = [date(2050, 6, 1) + timedelta(days=i) for i in range(0, 3866)]
+    text = MINIMAL.replace(
+        "vocabulary:\n",
+        "calendar:\n  extra_holidays: [" + ", ".join(d.isoformat() for d in days) + "]\n"
+        "vocabulary:\n",
+    )
+    pack = ecorules.load_pack(write_pack(tmp_path, text))
+    error = refused(pack, {**GOOD, "events": {"transferred": "2050-12-01"}}, "2050-12-31")
+    assert isinstance(error, ValueError)
+    assert "past 2060" in str(error)
+
+
+def wide_pack_text(n: int) -> str:
+    """``n`` sources × ``n`` categories, a rule per source, one chain for one category: the
+    shape that made load time and `check` output grow with the product."""
+    text = MINIMAL.replace(
+        "  sources: [{id: provincial, name: 省级移交}]\n"
+        "  categories: [{id: general, name: 一般性问题}]\n",
+        "  sources:\n"
+        + "".join(f"    - {{id: s{i}, name: 来源{i}}}\n" for i in range(n))
+        + "  categories:\n"
+        + "".join(f"    - {{id: c{i}, name: 类别{i}}}\n" for i in range(n)),
+    ).replace("    - {id: plan_submitted, name: 报送}\n", "    - {id: closed, name: 销号}\n")
+    text = text[: text.index("rules:\n")] + (
+        "closure_chains:\n"
+        "  - id: chain\n    title: 销号\n    basis: 二(一)\n    quote: 10个工作日内报送\n"
+        "    when: {category: c0}\n    starts_when: transferred\n    steps:\n"
+        "      - {id: close, title: 销号, actor: county_gov, done_when: closed}\n"
+        "rules:\n"
+    )
+    for i in range(n):
+        text += (
+            f"  - id: r{i}\n    kind: deadline\n    title: 报送\n    basis: 二(一)\n"
+            f"    quote: 10个工作日内报送\n    when: {{source: s{i}}}\n    obligations:\n"
+            f"      - {{id: o{i}, title: 报送, actor: county_gov, trigger: transferred, "
+            "window: {working_days: 10}}\n"
+        )
+    return text
+
+
+def test_plans_of_a_wide_vocabulary_are_built_when_first_needed(tmp_path: Path) -> None:
+    pack = ecorules.load_pack(write_pack(tmp_path, wide_pack_text(100), "tiny"))
+    plans = pack._compiled.plans
+    assert len(plans) == 0  # 100 × 100 × 2 combinations: none compiled at load
+    fact = {"source": "s5", "category": "c7", "events": {"transferred": "2024-09-27"}}
+    decision = pack.evaluate(fact, "2024-10-25")
+    assert decision.matched_rules == ("r5",)
+    assert decision.actions[0].due == date(2024, 10, 16)
+    assert len(plans) == 1
+    pack.evaluate(fact, "2024-10-26")
+    assert len(plans) == 1
+
+
+def test_small_packs_still_compile_every_plan_at_load(shidian: ecorules.Pack) -> None:
+    assert len(shidian._compiled.plans) > 0
+
+
+def test_check_summarises_gaps_in_one_diagnostic_per_kind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ecorules._cli import main
+
+    directory = write_pack(tmp_path, wide_pack_text(100), "tiny")
+    assert main(["check", str(directory)]) == 1
+    lines = [line for line in capsys.readouterr().err.splitlines() if ": gap: " in line]
+    assert lines == [
+        f"{directory}/pack.yaml:11:3: gap: no closure chain or lifecycle covers 9,900 source × "
+        "category combinations of problem, e.g. `s0` × `c1`, `s1` × `c1`, `s2` × `c1`, "
+        "`s3` × `c1`, `s4` × `c1`"
+    ]
