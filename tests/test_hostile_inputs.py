@@ -3,6 +3,7 @@ PackError with a position, bounded in time and memory — never another exceptio
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -169,3 +170,81 @@ def test_check_summarises_gaps_in_one_diagnostic_per_kind(
         "category combinations of problem, e.g. `s0` × `c1`, `s1` × `c1`, `s2` × `c1`, "
         "`s3` × `c1`, `s4` × `c1`"
     ]
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("FREQ=SECONDLY", "FREQ must be one of YEARLY, MONTHLY, WEEKLY, DAILY"),
+        ("FREQ=MINUTELY", "FREQ must be one of"),
+        ("FREQ=HOURLY;INTERVAL=24", "FREQ must be one of"),
+        ("FREQ=DAILY;INTERVAL=0", "INTERVAL must be a whole number from 1 to 10000, not `0`"),
+        ("FREQ=DAILY;INTERVAL=-3", "not `-3`"),
+        ("FREQ=DAILY;BYHOUR=0,1,2;BYMINUTE=0,30", "BYHOUR, BYMINUTE is finer than a day"),
+        ("DTSTART:19000101T000000\nRRULE:FREQ=DAILY", "one RRULE line is expected"),
+        ("BYMONTHDAY=1", "FREQ is required"),
+    ],
+)
+def test_rrules_finer_than_a_day_are_refused_at_load(tmp_path: Path, rule: str, words: str) -> None:
+    text = MINIMAL + (
+        "recurring:\n  - id: report\n    title: 报告\n    basis: 二(一)\n"
+        f"    quote: 10个工作日内报送\n    actor: county_gov\n    rrule: {json.dumps(rule)}\n"
+    )
+    with pytest.raises(ecorules.PackError) as caught:
+        ecorules.load_pack(write_pack(tmp_path, text))
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.line) == ("invalid_rrule", 37)
+    assert words in diagnostic.message
+
+
+def test_a_daily_rule_is_still_a_rule(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        "recurring:\n  - id: report\n    title: 报告\n    basis: 二(一)\n"
+        "    quote: 10个工作日内报送\n    actor: county_gov\n    rrule: FREQ=DAILY;INTERVAL=2\n"
+    )
+    pack = ecorules.load_pack(write_pack(tmp_path, text))
+    assert pack.evaluate(GOOD, "2024-10-25").action("report").due in (
+        date(2024, 10, 25),
+        date(2024, 10, 26),
+    )
+
+
+@pytest.mark.parametrize("name", ["a" * 5000, "./" + "a" * 5000])
+def test_a_pack_name_too_long_for_the_file_system(name: str) -> None:
+    with pytest.raises(ecorules.PackError) as caught:
+        ecorules.load_pack(name)
+    assert caught.value.diagnostics[0].code in ("unreadable", "unknown_pack")
+    assert len(str(caught.value)) < 2_000
+
+
+def test_a_document_name_too_long_for_the_file_system(tmp_path: Path) -> None:
+    text = MINIMAL.replace("document: source.txt", "document: " + "a" * 5000)
+    with pytest.raises(ecorules.PackError) as caught:
+        ecorules.load_pack(write_pack(tmp_path, text))
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.line) == ("missing_document", 9)
+
+
+def test_case_files_must_be_regular_files(tmp_path: Path) -> None:
+    """A case file linked to /dev/zero made `ecorules test` read until memory ran out."""
+    from ecorules._cli import main
+
+    directory = write_pack(tmp_path, MINIMAL)
+    (directory / "cases").mkdir()
+    (directory / "cases" / "zero.yaml").symlink_to("/dev/zero")
+    with pytest.raises(ecorules.PackError) as caught:
+        from ecorules._cases import load_cases
+
+        load_cases(directory)
+    assert [d.code for d in caught.value.diagnostics] == ["not_a_file"]
+    assert main(["test", str(directory)]) == 1
+
+
+def test_a_file_larger_than_the_limit_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    from ecorules._yamlsrc import MAX_FILE_BYTES, YamlProblem, load_file
+
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (MAX_FILE_BYTES + 10))
+    with pytest.raises(YamlProblem) as caught:
+        load_file(big)
+    assert caught.value.diagnostic.code == "file_too_large"

@@ -207,6 +207,9 @@ class Occurrences:
     def __init__(self, rule: str):
         from dateutil.rrule import rrulestr
 
+        from ._recurrence import check_rrule
+
+        check_rrule(rule)  # before laying out: a rule finer than a day would never finish
         self.rule = rule
         recurrence = rrulestr(rule, dtstart=_datetime(SPAN_START))
         stop = _datetime(SPAN_END)

@@ -105,9 +105,7 @@ class _Checker:
             (kind.id, source, category, any_flag)
             for kind in vocab.kinds
             for source in (sources if "source" in kind.requires else [None, *sources])
-            for category in (
-                categories if "category" in kind.requires else [None, *categories]
-            )
+            for category in (categories if "category" in kind.requires else [None, *categories])
             for any_flag in ((False, True) if vocab.flags else (False,))
         ]
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import signal
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,10 +21,12 @@ from typing import Any, TextIO
 from ._checker import check_pack
 from ._decision import Decision
 from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
+from ._fact import parse_as_of
 from ._ledger import parse_columns, read_ledger, write_results
 from ._model import TIER_NAMES, pack_json_schema
+from ._output import atomic_output, check_output
 from ._pack import Pack, bundled_names, load_pack
-from ._report import Report
+from ._report import RefusedFact, Report
 from ._yamlsrc import YamlProblem, load_file, load_text
 
 STATUS_NAMES = {
@@ -39,15 +42,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args))
+        with _terminate_as_interrupt():
+            return int(args.run(args))
     except (PackError, FactError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    except EcorulesError as exc:  # pragma: no cover - every subclass is handled above
+    except EcorulesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # a closed pipe (| head) is not an error of ours
         return 0
+    except OSError as exc:
+        where = f"`{str(exc.filename)[:200]}`: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, _Terminated) as exc:
+        output = getattr(args, "output", None)
+        print(
+            "interrupted" + (f": `{output}` was not written" if output else ""),
+            file=sys.stderr,
+        )
+        return 143 if isinstance(exc, _Terminated) else 130
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised like Ctrl-C so that a run stops the same clean way."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    def stop(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave signals to the host
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -142,37 +177,56 @@ def _read_fact(source: str) -> Any:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    # Every argument is checked before the pack loads and before anything is written.
+    as_of = parse_as_of(args.as_of)
+    ledger = Path(args.fact).suffix in (".jsonl", ".csv")
+    if ledger and (args.format or "jsonl") not in ("jsonl", "csv"):
+        raise FactError(
+            [FactProblem("--format", args.format, "a ledger is written as", ("jsonl", "csv"))]
+        )
+    columns = parse_columns(args.columns)
+    output = check_output(args.output, (args.fact,)) if args.output else None
     pack = load_pack(args.pack, engine=args.engine)
-    if Path(args.fact).suffix in (".jsonl", ".csv"):
-        return _evaluate_ledger(pack, args)
+    if ledger:
+        return _evaluate_ledger(pack, args, as_of, columns, output)
     fact = _read_fact(args.fact)
-    decision = pack.evaluate(fact, args.as_of)
-    if args.format == "json":
-        print(decision.model_dump_json(indent=2))
-    else:
-        render_table(pack, decision, sys.stdout)
+    decision = pack.evaluate(fact, as_of)
+    with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
+        if args.format == "json":
+            out.write(decision.model_dump_json(indent=2) + "\n")
+        else:
+            render_table(pack, decision, out)
     return 0
 
 
-def _evaluate_ledger(pack: Pack, args: argparse.Namespace) -> int:
-    """A ledger through evaluate_many: streamed out as it is read, progress on a terminal."""
-    fmt = args.format or "jsonl"
-    if fmt not in ("jsonl", "csv"):
-        raise FactError([FactProblem("--format", fmt, "a ledger is written as", ("jsonl", "csv"))])
-    facts = read_ledger(args.fact, parse_columns(args.columns))
-    results = pack.evaluate_many(facts, args.as_of)
+def _evaluate_ledger(
+    pack: Pack, args: argparse.Namespace, as_of: date, columns: dict[str, str], output: Path | None
+) -> int:
+    """A ledger through evaluate_many: streamed out as it is read, progress on a terminal.
+    A file output appears, complete, only when the run is."""
+    facts = read_ledger(args.fact, columns)
+    refused_at: list[str] = []
+
+    def noting(results: Iterable[Decision | RefusedFact]) -> Iterator[Decision | RefusedFact]:
+        for result in results:
+            if isinstance(result, RefusedFact) and len(refused_at) < 10:
+                refused_at.append(f"line {result.line}" if result.line else f"#{result.position}")
+            yield result
+
+    results = noting(pack.evaluate_many(facts, as_of))
     progress = _Progress() if sys.stderr.isatty() else None
-    with contextlib.ExitStack() as stack:
-        out = (
-            stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
-            if args.output
-            else sys.stdout
-        )
-        decided, refused = write_results(results, out, fmt, progress)
+    with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
+        decided, refused = write_results(results, out, args.format or "jsonl", progress)
     if progress is not None:
         progress.done()
     if refused:
-        print(f"{refused} of {decided + refused} facts refused (see the output)", file=sys.stderr)
+        more = ", …" if refused > len(refused_at) else ""
+        print(
+            f"{refused} of {decided + refused} facts refused (see the output): "
+            + ", ".join(refused_at)
+            + more,
+            file=sys.stderr,
+        )
     return 1 if refused else 0
 
 
@@ -199,13 +253,15 @@ class _Progress:
 
 
 def _report(args: argparse.Namespace) -> int:
+    as_of = parse_as_of(args.as_of)
+    columns = parse_columns(args.columns)
     pack = load_pack(args.pack)
-    report = pack.report(read_ledger(args.ledger, parse_columns(args.columns)), args.as_of)
+    report = pack.report(read_ledger(args.ledger, columns), as_of)
     if args.format == "json":
         print(report.model_dump_json(indent=2))
     else:
         render_report(pack, report, sys.stdout)
-    return 1 if report.refused else 0
+    return 1 if report.refused_count else 0
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -374,10 +430,13 @@ def render_report(pack: Pack, report: Report, out: TextIO) -> None:
             )
         )
     _write_rows(rows, out)
-    if report.refused:
-        out.write(f"refused: {len(report.refused)} facts\n")
+    if report.refused_count:
+        out.write(f"refused: {report.refused_count} facts\n")
         for refused in report.refused[:20]:
-            out.write(f"  #{refused.position}: {refused.error}\n")
+            where = f"line {refused.line}" if refused.line else f"#{refused.position}"
+            out.write(f"  {where}: {refused.error}\n")
+        if report.refused_count > 20:
+            out.write(f"  … and {report.refused_count - 20} more\n")
 
 
 def _write_rows(rows: Sequence[tuple[str, ...]], out: TextIO) -> None:

@@ -147,7 +147,10 @@ class BatchError(EcorulesError, ValueError):
 
     def __init__(self, refused: Sequence[Any]):
         self.refused = tuple(refused)
-        lines = [f"#{r.position}: {r.error}" for r in self.refused[:20]]
+        lines = [
+            f"{f'line {r.line}' if r.line else f'#{r.position}'}: {r.error}"
+            for r in self.refused[:20]
+        ]
         more = len(self.refused) - len(lines)
         super().__init__(
             f"{len(self.refused)} facts refused:\n"

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from . import _conditions as C
 from . import _model as M
 from ._calendar import occurrences
-from ._errors import Diagnostic, PackError, did_you_mean
+from ._errors import Diagnostic, PackError, did_you_mean, shown
 from ._yamlsrc import Located, PathKey, YamlProblem, load_file
 
 PACK_FILE = "pack.yaml"
@@ -230,11 +230,15 @@ def _reference_diagnostics(
     )
     yield from _duplicates(located, list(_decision_ids(pack)))
 
-    if not (directory / pack.metadata.document).is_file():
+    try:
+        document_found = (directory / pack.metadata.document).is_file()
+    except OSError:  # a name too long for the file system is not in the pack either
+        document_found = False
+    if not document_found:
         yield located.diagnostic(
             ("metadata", "document"),
             "missing_document",
-            f"the document file `{pack.metadata.document}` is not in the pack",
+            f"the document file `{shown(pack.metadata.document)}` is not in the pack",
         )
 
     for kind, name, path in pack_references(pack):

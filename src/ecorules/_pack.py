@@ -19,8 +19,17 @@ from . import _model as M
 from ._calendar import CalendarNotice, WorkingCalendar, build_calendar
 from ._decision import Decision
 from ._engine import CompiledPack
-from ._errors import BatchError, Diagnostic, FactError, UnknownPackError, did_you_mean
+from ._errors import (
+    BatchError,
+    Diagnostic,
+    FactError,
+    PackError,
+    UnknownPackError,
+    did_you_mean,
+    shown,
+)
 from ._fact import Fact, parse_as_of, read_fact
+from ._ledger import LedgerRow
 from ._loader import PACK_FILE, read_pack
 from ._report import RefusedFact, Report, build_report
 from ._yamlsrc import Located
@@ -183,11 +192,25 @@ class Pack:
         evaluate, matcher = self._compiled.evaluate, self._matcher
         refused: list[RefusedFact] = []
         for position, fact in enumerate(facts, start=1):
+            line = None
+            if type(fact) is LedgerRow:  # a row of a ledger file: refusals name its line
+                line = fact.line
+                if fact.error is not None:
+                    failure = RefusedFact(None, position, fact.error, line)
+                    if errors == "raise":
+                        refused.append(failure)
+                    else:
+                        yield failure
+                    continue
+                fact = fact.fact
             try:
                 yield evaluate(fact, day, matcher)
             except FactError as exc:
                 failure = RefusedFact(
-                    exc.fact_id if isinstance(exc.fact_id, str) else None, position, str(exc)
+                    exc.fact_id if isinstance(exc.fact_id, str) else None,
+                    position,
+                    str(exc),
+                    line,
                 )
                 if errors == "raise":
                     refused.append(failure)
@@ -222,9 +245,14 @@ def load_pack(
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine `{engine}`; available: {', '.join(ENGINES)}")
-    directory = resolve_pack_dir(name_or_path)
-    root = policies_dir() if directory.parent == policies_dir() else None
-    model, located = read_pack(directory, root)
+    try:
+        directory = resolve_pack_dir(name_or_path)
+        root = policies_dir() if directory.parent == policies_dir() else None
+        model, located = read_pack(directory, root)
+    except OSError as exc:  # a name too long, a loop of links: the path, not the pack
+        raise PackError(
+            [Diagnostic("unreadable", f"cannot read the pack: {exc.strerror}", shown(name_or_path))]
+        ) from None
     notices = tuple(calendar_notices)
     calendar = build_calendar(model.calendar.extra_holidays, model.calendar.extra_workdays, notices)
     return Pack(model, directory, calendar, notices, located, engine)

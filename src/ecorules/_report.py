@@ -53,6 +53,8 @@ class RefusedFact(_Dumpable):
     position: int
     """The fact's place in the ledger, counting from 1."""
     error: str
+    line: int | None = None
+    """The file line the fact's row starts on, when it came from a ledger file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,9 @@ class Report(_Dumpable):
     total: int
     groups: tuple[ReportGroup, ...]
     refused: tuple[RefusedFact, ...]
+    """The first refused facts (up to ``max_refused``), each with its position and error."""
+    refused_count: int = 0
+    """How many facts were refused in all."""
 
 
 class _Tally:
@@ -100,9 +105,10 @@ def build_report(
 
     tallies: dict[tuple[str, str | None], _Tally] = {}
     refused: list[RefusedFact] = []
-    total = 0
+    total = refused_count = 0
     for result in pack.evaluate_many(facts, as_of):
         if isinstance(result, RefusedFact):
+            refused_count += 1
             if len(refused) < max_refused:
                 refused.append(result)
             continue
@@ -135,5 +141,10 @@ def build_report(
             )
         )
     return Report(
-        pack=pack.name, as_of=as_of_date, total=total, groups=tuple(groups), refused=tuple(refused)
+        pack=pack.name,
+        as_of=as_of_date,
+        total=total,
+        groups=tuple(groups),
+        refused=tuple(refused),
+        refused_count=refused_count,
     )
