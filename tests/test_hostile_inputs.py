@@ -248,3 +248,45 @@ def test_a_file_larger_than_the_limit_is_refused_without_reading_it_all(tmp_path
     with pytest.raises(YamlProblem) as caught:
         load_file(big)
     assert caught.value.diagnostic.code == "file_too_large"
+
+
+def test_the_calendar_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecorules import _calendar
+
+    monkeypatch.setattr(_calendar, "CALENDAR_CACHE_SIZE", 2)
+    for day in range(1, 5):
+        _calendar.build_calendar([date(2030, 1, 1) + timedelta(days=day)])
+    assert len(_calendar._cache) == 2
+
+
+def test_a_slow_calendar_build_does_not_hold_up_other_loads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Building is done outside the cache's lock: while one thread builds a new calendar,
+    another gets a cached one at once."""
+    import threading
+
+    from ecorules import _calendar
+
+    cached = _calendar.build_calendar()
+    started, release = threading.Event(), threading.Event()
+    real = _calendar.holidays.country_holidays
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_calendar.holidays, "country_holidays", slow)
+    builder = threading.Thread(target=_calendar.build_calendar, args=([date(2031, 5, 6)],))
+    builder.start()
+    try:
+        assert started.wait(10)
+        got: list[object] = []
+        reader = threading.Thread(target=lambda: got.append(_calendar.build_calendar()))
+        reader.start()
+        reader.join(5)
+        assert got == [cached]
+    finally:
+        release.set()
+        builder.join(10)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import threading
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import lru_cache
@@ -158,8 +159,11 @@ def add_months(start: date, months: int) -> date:
     return start + relativedelta(months=months)
 
 
-_cache: dict[tuple[object, ...], WorkingCalendar] = {}
+_cache: OrderedDict[tuple[object, ...], WorkingCalendar] = OrderedDict()
 _cache_lock = threading.Lock()
+CALENDAR_CACHE_SIZE: Final = 16
+"""Calendars kept for reuse (about 100 KB each): packs share a few; a host that loads with a
+new set of notices each time must not grow memory without end."""
 
 
 def build_calendar(
@@ -175,22 +179,29 @@ def build_calendar(
     with _cache_lock:
         cached = _cache.get(key)
         if cached is not None:
+            _cache.move_to_end(key)
             return cached
-        china = holidays.country_holidays("CN", years=range(FIRST_YEAR, LAST_YEAR + 1))
-        noticed_years = {n.year for n in notice_list}
-        rest = {d for d in china if d.year not in noticed_years}
-        make_up = {d for d in china.weekend_workdays if d.year not in noticed_years}
-        for notice in notice_list:
-            rest.update(notice.holidays)
-            make_up.update(notice.workdays)
-        rest.update(extra_h)
-        rest.difference_update(extra_w)
-        make_up.update(extra_w)
-        make_up.difference_update(extra_h)
-        horizon = max([official_horizon_year(), *noticed_years])
-        calendar = WorkingCalendar(rest, make_up, horizon)
-        _cache[key] = calendar
-        return calendar
+    # Built outside the lock: a slow build must not hold up other loads. Two threads may
+    # build the same calendar at once; they are equal, and the first stored is kept.
+    china = holidays.country_holidays("CN", years=range(FIRST_YEAR, LAST_YEAR + 1))
+    noticed_years = {n.year for n in notice_list}
+    rest = {d for d in china if d.year not in noticed_years}
+    make_up = {d for d in china.weekend_workdays if d.year not in noticed_years}
+    for notice in notice_list:
+        rest.update(notice.holidays)
+        make_up.update(notice.workdays)
+    rest.update(extra_h)
+    rest.difference_update(extra_w)
+    make_up.update(extra_w)
+    make_up.difference_update(extra_h)
+    horizon = max([official_horizon_year(), *noticed_years])
+    calendar = WorkingCalendar(rest, make_up, horizon)
+    with _cache_lock:
+        calendar = _cache.setdefault(key, calendar)
+        _cache.move_to_end(key)
+        while len(_cache) > CALENDAR_CACHE_SIZE:
+            _cache.popitem(last=False)
+    return calendar
 
 
 @lru_cache(maxsize=256)
