@@ -290,3 +290,14 @@ def test_a_slow_calendar_build_does_not_hold_up_other_loads(
     finally:
         release.set()
         builder.join(10)
+
+
+def test_local_calendar_days_outside_the_calendar_are_refused(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        "vocabulary:\n", "calendar:\n  extra_holidays: [2024-10-08, 2061-01-03]\nvocabulary:\n"
+    )
+    with pytest.raises(ecorules.PackError) as caught:
+        ecorules.load_pack(write_pack(tmp_path, text))
+    assert [f"{d.line}:{d.col}: {d.code}: {d.message}" for d in caught.value.diagnostics] == [
+        "11:32: invalid_value: `2061-01-03` is outside the calendar (2000–2060)"
+    ]

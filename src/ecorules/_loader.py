@@ -261,6 +261,22 @@ def _reference_diagnostics(
             )
     yield from _escalation_cycles(pack, located)
     yield from _attr_test_values(pack, located)
+    yield from _calendar_days_in_span(pack, located)
+
+
+def _calendar_days_in_span(pack: M.PackModel, located: Located) -> Iterator[Diagnostic]:
+    """Local days the calendar cannot hold: outside its span they would be dropped silently."""
+    from ._calendar import SPAN_END, SPAN_START
+
+    for section in ("extra_holidays", "extra_workdays"):
+        for i, day in enumerate(getattr(pack.calendar, section)):
+            if not SPAN_START <= day <= SPAN_END:
+                yield located.diagnostic(
+                    ("calendar", section, i),
+                    "invalid_value",
+                    f"`{day.isoformat()}` is outside the calendar "
+                    f"({SPAN_START.year}–{SPAN_END.year})",
+                )
 
 
 def pack_references(pack: M.PackModel) -> Iterator[tuple[str, str, PathKey]]:

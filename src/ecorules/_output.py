@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from ._errors import EcorulesError
 
@@ -57,7 +57,7 @@ def atomic_output(path: Path) -> Iterator[TextIO]:
     )
     try:
         with handle:
-            yield handle
+            yield cast(TextIO, handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(handle.name, _mode_for(path))

@@ -178,7 +178,7 @@ class Pack:
 
     def evaluate_many(
         self,
-        facts: Iterable[Fact | Mapping[str, Any]],
+        facts: Iterable[Fact | Mapping[str, Any] | LedgerRow],
         as_of: date | str,
         *,
         errors: Literal["collect", "raise"] = "collect",
@@ -193,7 +193,7 @@ class Pack:
         refused: list[RefusedFact] = []
         for position, fact in enumerate(facts, start=1):
             line = None
-            if type(fact) is LedgerRow:  # a row of a ledger file: refusals name its line
+            if isinstance(fact, LedgerRow):  # a row of a ledger file: refusals name its line
                 line = fact.line
                 if fact.error is not None:
                     failure = RefusedFact(None, position, fact.error, line)
@@ -219,7 +219,9 @@ class Pack:
         if refused:
             raise BatchError(refused)
 
-    def report(self, facts: Iterable[Fact | Mapping[str, Any]], as_of: date | str) -> Report:
+    def report(
+        self, facts: Iterable[Fact | Mapping[str, Any] | LedgerRow], as_of: date | str
+    ) -> Report:
         """Counts over a ledger as of a date: per kind and category, closed and open,
         overdue, per responsible tier and lifecycle stage. Refused facts are listed in
         ``Report.refused`` with their position and error, not counted; they do not stop it."""
