@@ -301,3 +301,18 @@ def test_local_calendar_days_outside_the_calendar_are_refused(tmp_path: Path) ->
     assert [f"{d.line}:{d.col}: {d.code}: {d.message}" for d in caught.value.diagnostics] == [
         "11:32: invalid_value: `2061-01-03` is outside the calendar (2000–2060)"
     ]
+
+
+def test_the_dates_all_recurring_duties_lay_out_are_bounded(tmp_path: Path) -> None:
+    duties = "".join(
+        f"  - id: report{i}\n    title: 报告\n    basis: 二(一)\n    quote: 10个工作日内报送\n"
+        f"    actor: county_gov\n    rrule: FREQ=DAILY;BYMONTH={i % 12 + 1},{(i + 1) % 12 + 1}"
+        f",{(i + 2) % 12 + 1},{(i + 3) % 12 + 1},{(i + 4) % 12 + 1};BYMONTHDAY=1,2,3,4,5,6,7,8,9,"
+        f"10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,{i}\n"
+        for i in range(1, 31)
+    )
+    with pytest.raises(ecorules.PackError) as caught:
+        ecorules.load_pack(write_pack(tmp_path, MINIMAL + "recurring:\n" + duties))
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "invalid_rrule"
+    assert "more than 200,000 dates in all" in diagnostic.message

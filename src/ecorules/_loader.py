@@ -246,15 +246,27 @@ def _reference_diagnostics(
             yield from date_attr(name, path)
         else:
             yield from ref(kind, name, path)
+    laid_out: dict[str, int] = {}
     for i, duty in enumerate(pack.recurring):
         base: PathKey = ("recurring", i)
         try:
-            if not len(occurrences(duty.rrule)):
+            count = laid_out.setdefault(duty.rrule, len(occurrences(duty.rrule)))
+            if not count:
                 yield located.diagnostic(
                     (*base, "rrule"),
                     "invalid_rrule",
                     f"`{duty.rrule}` never occurs in the calendar's span",
                 )
+            elif sum(laid_out.values()) > MAX_OCCURRENCES:
+                # Each rule is at most daily, but thousands of distinct daily rules would
+                # still take minutes to lay out: the pack's total is bounded too.
+                yield located.diagnostic(
+                    (*base, "rrule"),
+                    "invalid_rrule",
+                    f"the recurring duties up to here fall due on more than {MAX_OCCURRENCES:,} "
+                    "dates in all; a pack's duties are a few a month, not every day",
+                )
+                break
         except (ValueError, TypeError) as exc:
             yield located.diagnostic(
                 (*base, "rrule"), "invalid_rrule", f"`{duty.rrule}` is not a recurrence rule: {exc}"
@@ -262,6 +274,10 @@ def _reference_diagnostics(
     yield from _escalation_cycles(pack, located)
     yield from _attr_test_values(pack, located)
     yield from _calendar_days_in_span(pack, located)
+
+
+MAX_OCCURRENCES = 200_000
+"""Dates a pack's recurring duties may lay out in all: nine daily duties, or 270 monthly."""
 
 
 def _calendar_days_in_span(pack: M.PackModel, located: Located) -> Iterator[Diagnostic]:
