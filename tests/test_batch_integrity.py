@@ -272,3 +272,29 @@ def test_a_signal_stops_a_run_cleanly(tmp_path: Path, sig: int, code: int) -> No
     assert err.decode() == f"interrupted: `{out}` was not written\n"
     assert out.read_text(encoding="utf-8") == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.jsonl", "out.jsonl"]
+
+
+def test_a_single_fact_from_an_endless_stdin_is_refused() -> None:
+    with open("/dev/zero", "rb") as zeros:
+        run = subprocess.run(
+            [*COMMAND, "-", "--as-of", AS_OF],
+            stdin=zeros,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode == 1
+    assert run.stderr.startswith("`fact`: over 2097152 characters")
+
+
+def test_csv_output_names_the_line_of_an_unreadable_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = tmp_path / "ledger.jsonl"
+    ledger.write_bytes(line(0) + b"{oops\n")
+    out = tmp_path / "out.csv"
+    code, err = cli(str(ledger), "--as-of", AS_OF, "-o", str(out), "--format", "csv", capsys=capsys)
+    assert code == 1
+    assert err == "1 of 2 facts refused (see the output): line 2\n"
+    last = out.read_text(encoding="utf-8").splitlines()[-1]
+    assert last.startswith("line 2,,,,,,,,,,,,,`row`: not JSON")

@@ -27,7 +27,7 @@ from ._model import TIER_NAMES, pack_json_schema
 from ._output import atomic_output, check_output
 from ._pack import Pack, bundled_names, load_pack
 from ._report import RefusedFact, Report
-from ._yamlsrc import YamlProblem, load_file, load_text
+from ._yamlsrc import MAX_FILE_BYTES, YamlProblem, load_file, load_text
 
 STATUS_NAMES = {
     "pending": "待办",
@@ -165,7 +165,10 @@ def _parser() -> argparse.ArgumentParser:
 def _read_fact(source: str) -> Any:
     try:
         if source == "-":
-            located = load_text(sys.stdin.read(), "<stdin>")
+            text = sys.stdin.read(MAX_FILE_BYTES + 1)  # bounded: stdin may be endless
+            if len(text) > MAX_FILE_BYTES:
+                raise FactError([FactProblem("fact", "-", f"over {MAX_FILE_BYTES} characters")])
+            located = load_text(text, "<stdin>")
         else:
             path = Path(source)
             if not path.is_file():

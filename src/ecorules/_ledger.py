@@ -295,7 +295,8 @@ def write_results(
                     + "\n"
                 )
             else:
-                writer.writerow([result.fact_id or f"#{result.position}", *[""] * 12, result.error])
+                where = f"line {result.line}" if result.line else f"#{result.position}"
+                writer.writerow([result.fact_id or where, *[""] * 12, result.error])
         else:
             decided += 1
             if writer is None:
