@@ -316,3 +316,22 @@ def test_the_dates_all_recurring_duties_lay_out_are_bounded(tmp_path: Path) -> N
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.code == "invalid_rrule"
     assert "more than 200,000 dates in all" in diagnostic.message
+
+
+def test_plans_built_on_first_use_are_the_same_from_any_thread(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    text = wide_pack_text(60)
+    lazy = ecorules.load_pack(write_pack(tmp_path, text, "tiny"))
+    facts = [
+        {"id": f"{s}-{c}", "source": f"s{s}", "category": f"c{c}"}
+        | {"events": {"transferred": "2024-09-27"}}
+        for s in range(0, 60, 7)
+        for c in range(0, 60, 5)
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        racing = list(pool.map(lambda f: lazy.evaluate(f, "2024-10-25"), facts * 4))
+    (tmp_path / "again").mkdir()
+    fresh = ecorules.load_pack(write_pack(tmp_path / "again", text, "tiny"))
+    assert racing == [fresh.evaluate(f, "2024-10-25") for f in facts * 4]
+    assert len(lazy._compiled.plans) == len(facts)
