@@ -427,9 +427,6 @@ class CompiledPack:
         # One plan per (kind, source, category, any flag) a fact can state: a field the kind
         # requires is never None. Residual conditions repeat across plans; compile each once.
         self._predicates: dict[int, tuple[Any, C.Predicate]] = {}
-        self.plans: dict[C.StaticKey, Plan] = _Plans(
-            lambda key: self._plan(key, rules, chains, lifecycles, duties, order)
-        )
         keys = [
             (kind, source, category, any_flag)
             for kind, requires in sorted(self.kinds.items())
@@ -442,9 +439,16 @@ class CompiledPack:
         # Real packs have tens of combinations: all are compiled now, off the hot path. A
         # vocabulary of hundreds of sources × categories would take minutes and gigabytes,
         # so past EAGER_PLANS each plan is compiled when a fact first needs it.
+        # (A plain dict when complete: lookups on an exact dict are the interpreter's fastest.)
+        self.plans: dict[C.StaticKey, Plan]
         if len(keys) <= EAGER_PLANS:
-            for key in keys:
-                self.plans[key] = self._plan(key, rules, chains, lifecycles, duties, order)
+            self.plans = {
+                key: self._plan(key, rules, chains, lifecycles, duties, order) for key in keys
+            }
+        else:
+            self.plans = _Plans(
+                lambda key: self._plan(key, rules, chains, lifecycles, duties, order)
+            )
         self.whole_plan = self._plan(None, rules, chains, lifecycles, duties, order)
         """Every item, each applying when another engine (durable_rules) says it does."""
 
