@@ -187,7 +187,12 @@ class Pack:
         the ledger. A refused fact does not stop the batch. With ``errors="collect"`` (the
         default) it is yielded in its place as a ``RefusedFact`` (its position from 1, its
         id, the error); with ``errors="raise"`` only decisions are yielded, and a
-        ``BatchError`` listing every refused fact is raised once the stream is done."""
+        ``BatchError`` listing every refused fact is raised once the stream is done.
+
+        The rows of a ledger file (as the command line reads them) carry their file line:
+        a refusal names it, and a row that could not be read at all is refused in its place
+        like any other. Nothing a fact holds ends the batch; an exception raised by the
+        ``facts`` iterable itself does."""
         day = parse_as_of(as_of)
         evaluate, matcher = self._compiled.evaluate, self._matcher
         refused: list[RefusedFact] = []
