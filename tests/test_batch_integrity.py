@@ -176,6 +176,7 @@ def test_output_naming_the_input_is_refused(
     "args",
     [
         ["--as-of", "2024-13-01"],
+        ["--as-of", "1999-12-31"],
         ["--as-of", AS_OF, "--format", "table"],
         ["--as-of", AS_OF, "--columns", "id"],
         ["--as-of", AS_OF, "--engine", "native", "PLACEHOLDER_MISSING_LEDGER"],

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from ._checker import check_pack
 from ._decision import Decision
+from ._engine import FACT_DATES_FROM, FACT_DATES_UNTIL
 from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
 from ._fact import parse_as_of
 from ._ledger import parse_columns, read_ledger, write_results
@@ -181,7 +182,7 @@ def _read_fact(source: str) -> Any:
 
 def _evaluate(args: argparse.Namespace) -> int:
     # Every argument is checked before the pack loads and before anything is written.
-    as_of = parse_as_of(args.as_of)
+    as_of = _as_of(args.as_of)
     ledger = Path(args.fact).suffix in (".jsonl", ".csv")
     if ledger and (args.format or "jsonl") not in ("jsonl", "csv"):
         raise FactError(
@@ -255,8 +256,25 @@ class _Progress:
             sys.stderr.write("\n")
 
 
+def _as_of(text: str) -> date:
+    """``--as-of``, range included: a date every fact would be refused for is the
+    argument's fault, said once, not a batch of refusals."""
+    as_of = parse_as_of(text)
+    if not FACT_DATES_FROM <= as_of <= FACT_DATES_UNTIL:
+        raise FactError(
+            [
+                FactProblem(
+                    "--as-of",
+                    text,
+                    f"dates must fall in {FACT_DATES_FROM.year}–{FACT_DATES_UNTIL.year}",
+                )
+            ]
+        )
+    return as_of
+
+
 def _report(args: argparse.Namespace) -> int:
-    as_of = parse_as_of(args.as_of)
+    as_of = _as_of(args.as_of)
     columns = parse_columns(args.columns)
     pack = load_pack(args.pack)
     report = pack.report(read_ledger(args.ledger, columns), as_of)
