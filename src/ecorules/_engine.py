@@ -427,23 +427,28 @@ class CompiledPack:
         # One plan per (kind, source, category, any flag) a fact can state: a field the kind
         # requires is never None. Residual conditions repeat across plans; compile each once.
         self._predicates: dict[int, tuple[Any, C.Predicate]] = {}
-        keys = [
-            (kind, source, category, any_flag)
-            for kind, requires in sorted(self.kinds.items())
-            for source, category, any_flag in itertools.product(
-                sorted(self.sources) + ([] if "source" in requires else [None]),
-                sorted(self.categories) + ([] if "category" in requires else [None]),
-                (False, True),
-            )
-        ]
+        combinations = sum(
+            (len(self.sources) + ("source" not in requires))
+            * (len(self.categories) + ("category" not in requires))
+            * 2
+            for requires in self.kinds.values()
+        )
         # Real packs have tens of combinations: all are compiled now, off the hot path. A
         # vocabulary of hundreds of sources × categories would take minutes and gigabytes,
         # so past EAGER_PLANS each plan is compiled when a fact first needs it.
         # (A plain dict when complete: lookups on an exact dict are the interpreter's fastest.)
         self.plans: dict[C.StaticKey, Plan]
-        if len(keys) <= EAGER_PLANS:
+        if combinations <= EAGER_PLANS:
             self.plans = {
-                key: self._plan(key, rules, chains, lifecycles, duties, order) for key in keys
+                (kind, source, category, any_flag): self._plan(
+                    (kind, source, category, any_flag), rules, chains, lifecycles, duties, order
+                )
+                for kind, requires in sorted(self.kinds.items())
+                for source, category, any_flag in itertools.product(
+                    sorted(self.sources) + ([] if "source" in requires else [None]),
+                    sorted(self.categories) + ([] if "category" in requires else [None]),
+                    (False, True),
+                )
             }
         else:
             self.plans = _Plans(
