@@ -335,3 +335,23 @@ def test_plans_built_on_first_use_are_the_same_from_any_thread(tmp_path: Path) -
     fresh = ecorules.load_pack(write_pack(tmp_path / "again", text, "tiny"))
     assert racing == [fresh.evaluate(f, "2024-10-25") for f in facts * 4]
     assert len(lazy._compiled.plans) == len(facts)
+
+
+def test_check_says_when_a_pack_has_too_many_combinations_to_analyse(tmp_path: Path) -> None:
+    """Conditions naming every source and every category leave nothing to merge."""
+    from ecorules._checker import check_pack
+
+    text = wide_pack_text(150).replace(
+        "closure_chains:\n",
+        "closure_chains:\n"
+        + "".join(
+            f"  - id: chain{i}\n    title: 销号\n    basis: 二(一)\n    quote: 10个工作日内报送\n"
+            f"    when: {{category: c{i}}}\n    starts_when: transferred\n    steps:\n"
+            f"      - {{id: close{i}, title: 销号, actor: county_gov, done_when: closed}}\n"
+            for i in range(1, 150)
+        ),
+    )
+    pack = ecorules.load_pack(write_pack(tmp_path, text, "tiny"))
+    found = check_pack(pack.model, pack.located)  # type: ignore[arg-type]
+    assert [d.code for d in found] == ["check_limited"]
+    assert found[0].message.startswith("22,500 kind × source × category combinations")
