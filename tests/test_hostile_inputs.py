@@ -355,3 +355,26 @@ def test_check_says_when_a_pack_has_too_many_combinations_to_analyse(tmp_path: P
     found = check_pack(pack.model, pack.located)  # type: ignore[arg-type]
     assert [d.code for d in found] == ["check_limited"]
     assert found[0].message.startswith("22,500 kind × source × category combinations")
+
+
+def test_durable_matching_takes_no_lock_and_frees_each_threads_ruleset() -> None:
+    """Each thread matches on its own durable_rules ruleset: no lock for evaluators to queue
+    on behind a paused thread, and a thread's ruleset goes with the thread."""
+    import gc
+    import threading
+
+    pytest.importorskip("durable_rules_engine")
+    from ecorules._durable import _Handle
+
+    pack = ecorules.load_pack("shidian", engine="durable")
+    assert not any(isinstance(v, type(threading.Lock())) for v in vars(pack._matcher).values())
+    fact = {**GOOD, "events": {"transferred": "2024-09-27"}}
+    expected = ecorules.load_pack("shidian").evaluate(fact, "2024-10-25")
+    seen: list[object] = []
+    for _ in range(5):  # short-lived threads, one after another
+        worker = threading.Thread(target=lambda: seen.append(pack.evaluate(fact, "2024-10-25")))
+        worker.start()
+        worker.join()
+    gc.collect()
+    assert seen == [expected] * 5
+    assert sum(isinstance(o, _Handle) for o in gc.get_objects()) <= 2  # the loader's, this one's
