@@ -299,3 +299,17 @@ def test_csv_output_names_the_line_of_an_unreadable_row(
     assert err == "1 of 2 facts refused (see the output): line 2\n"
     last = out.read_text(encoding="utf-8").splitlines()[-1]
     assert last.startswith("line 2,,,,,,,,,,,,,`row`: not JSON")
+
+
+def test_an_output_that_is_a_link_is_written_through_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "data").mkdir()
+    target = tmp_path / "data" / "out.jsonl"
+    target.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "out.jsonl"
+    link.symlink_to(target)
+    code, _ = cli(str(ledger_file(tmp_path, 2)), "--as-of", AS_OF, "-o", str(link), capsys=capsys)
+    assert code == 0
+    assert link.is_symlink()
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 2

@@ -27,6 +27,8 @@ def check_output(output: str, inputs: tuple[str, ...]) -> Path:
     """The output path, once it is known to be writable and to be none of ``inputs``."""
     path = Path(output)
     try:
+        if path.is_symlink():  # write where the link points, and keep the link
+            path = path.resolve()
         parent = path.parent
         if not parent.is_dir():
             raise OutputError(f"`{output}`: no such directory `{parent}`")
