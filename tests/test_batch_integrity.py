@@ -313,3 +313,21 @@ def test_an_output_that_is_a_link_is_written_through_it(
     assert code == 0
     assert link.is_symlink()
     assert len(target.read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_a_stray_quote_costs_its_own_row_only(shidian: ecorules.Pack, tmp_path: Path) -> None:
+    """An unclosed quote made the parser read the rest of the file into one cell."""
+    ledger = tmp_path / "ledger.csv"
+    rows = ["id,source,category,events.transferred", "A,provincial,general,2024-09-27"]
+    rows += ['B,"provincial,general,2024-09-27']
+    rows += [f"C{i},provincial,general,2024-09-27" for i in range(50)]
+    ledger.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    results = run_ledger(shidian, ledger)
+    assert [r.fact_id for r in results if isinstance(r, Decision)] == ["A"] + [
+        f"C{i}" for i in range(50)
+    ]
+    (refused,) = [r for r in results if isinstance(r, RefusedFact)]
+    assert refused.line == 3
+    assert refused.error == (
+        '`row`: not CSV: unexpected end of data (got `B,"provincial,general,2024-09-27`)'
+    )

@@ -140,13 +140,15 @@ def csv_ledger(draw: st.DrawFn) -> tuple[bytes, list[str], list[int]]:
             good.append(ident.replace("\r\n", "\n").strip())  # cells are read stripped
         else:
             bad.append(start)
-            kind = draw(st.sampled_from(["ragged", "short", "bytes", "unknown", "huge"]))
+            kind = draw(st.sampled_from(["ragged", "short", "bytes", "unknown", "huge", "quote"]))
             if kind == "ragged":
                 writer.writerow(["B", "provincial", "general", "2024-09-27", "extra"])
             elif kind == "short":
                 writer.writerow(["B", "provincial"])
             elif kind == "unknown":
                 writer.writerow(["B", "nowhere", "general", "2024-09-27"])
+            elif kind == "quote":  # an unclosed quote: the parser reads on into later rows
+                out.write('"B,provincial,general,2024-09-27\n')
             elif kind == "huge":
                 writer.writerow(["B", "provincial", "x" * 140_000, "2024-09-27"])
             else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,8 +155,9 @@ def _csv_rows(path: Path, columns: Mapping[str, str]) -> Iterator[LedgerRow]:
     # holding them are refused below.
     handle = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        too_long: set[int] = set()
-        reader = csv.reader(_bounded_lines(handle, too_long))
+        lines = _CsvLines(handle)
+        # strict: a quote not followed by a delimiter is an error, not a cue to read on
+        reader = csv.reader(lines, strict=True)
         try:
             header = next(reader, [])
         except csv.Error as exc:
@@ -171,7 +173,7 @@ def _csv_rows(path: Path, columns: Mapping[str, str]) -> Iterator[LedgerRow]:
             raise FactError(
                 [
                     FactProblem(
-                        f"ledger line {reader.line_num}",
+                        f"ledger line {lines.fed[0][0] if lines.fed else 1}",
                         ", ".join(repeated),
                         "a column named in the header more than once: which one is meant?",
                     )
@@ -180,7 +182,7 @@ def _csv_rows(path: Path, columns: Mapping[str, str]) -> Iterator[LedgerRow]:
     except BaseException:
         handle.close()
         raise
-    return _closing_text(handle, _csv_body(reader, header, by_field, too_long))
+    return _closing_text(handle, _csv_body(reader, lines, header, by_field))
 
 
 def _closing_text(handle: TextIO, rows: Iterator[LedgerRow]) -> Iterator[LedgerRow]:
@@ -188,37 +190,78 @@ def _closing_text(handle: TextIO, rows: Iterator[LedgerRow]) -> Iterator[LedgerR
         yield from rows
 
 
-def _bounded_lines(handle: TextIO, too_long: set[int]) -> Iterator[str]:
-    """The file's lines for the CSV parser, none longer than MAX_ROW_BYTES characters: a
-    longer one is consumed, noted by number, and passed on as an empty line."""
-    number = 0
-    while True:
-        line = handle.readline(MAX_ROW_BYTES + 1)
-        if not line:
-            return
-        number += 1
-        if len(line) > MAX_ROW_BYTES and not line.endswith("\n"):
-            while (rest := handle.readline(MAX_ROW_BYTES)) and not rest.endswith("\n"):
-                pass
-            too_long.add(number)
-            line = "\n"
-        yield line
+class _CsvLines:
+    """The file's lines for the CSV parser: numbered, none longer than MAX_ROW_BYTES (a
+    longer one is consumed, noted, and passed on as an empty line), and with a way back.
+
+    A stray quote makes the parser read every following line into one cell, up to csv's
+    field limit: a thousand good rows gone into one bad one. So ``fed`` keeps the lines of
+    the record being parsed, and when that record is refused, the lines after its first
+    go back into ``pending`` to be parsed again as rows of their own.
+    """
+
+    def __init__(self, handle: TextIO):
+        self.handle = handle
+        self.number = 0
+        self.too_long: set[int] = set()
+        self.pending: deque[tuple[int, str]] = deque()
+        self.fed: list[tuple[int, str]] = []
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def __next__(self) -> str:
+        if self.pending:
+            item = self.pending.popleft()
+        else:
+            line = self.handle.readline(MAX_ROW_BYTES + 1)
+            if not line:
+                raise StopIteration
+            self.number += 1
+            if len(line) > MAX_ROW_BYTES and not line.endswith("\n"):
+                while (rest := self.handle.readline(MAX_ROW_BYTES)) and not rest.endswith("\n"):
+                    pass
+                self.too_long.add(self.number)
+                line = "\n"
+            item = (self.number, line)
+        self.fed.append(item)
+        return item[1]
+
+    def reparse_after_first(self, fed: list[tuple[int, str]]) -> None:
+        self.pending.extendleft(reversed(fed[1:]))
 
 
 def _csv_body(
-    reader: Any, header: list[str], by_field: Mapping[str, str], too_long: set[int]
+    reader: Any, lines: _CsvLines, header: list[str], by_field: Mapping[str, str]
 ) -> Iterator[LedgerRow]:
     width = len(header)
     while True:
-        start = reader.line_num + 1  # quoted newlines make a row span lines: name its first
+        lines.fed = []
+        error = None
         try:
             cells = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield LedgerRow(start, None, _problem(f"not CSV: {exc}"))
+            cells, error = [], f"not CSV: {exc}"
+        fed = lines.fed
+        start = fed[0][0] if fed else lines.number  # a row spanning lines is named by its first
+        # Trailing empty cells (a spreadsheet's stray commas) are harmless; anything else
+        # has lost its column, and guessing which would put data in the wrong field.
+        if (
+            error is None
+            and cells
+            and len(cells) != width
+            and (len(cells) < width or any(c.strip() for c in cells[width:]))
+        ):
+            error = f"{len(cells)} cells where the header has {width}"
+        if error is not None:
+            if len(fed) > 1:  # a stray quote may have swallowed the rows that follow
+                lines.reparse_after_first(fed)
+                cells = [fed[0][1].rstrip("\r\n")]
+            yield LedgerRow(start, None, _problem(error, ",".join(cells) or None))
             continue
-        if too_long and any(n in too_long for n in range(start, reader.line_num + 1)):
+        if lines.too_long and any(n in lines.too_long for n, _ in fed):
             yield LedgerRow(start, None, _problem(f"the row is longer than {MAX_ROW_BYTES} bytes"))
             continue
         if not cells:
@@ -227,15 +270,6 @@ def _csv_body(
             "".join(cells).encode("utf-8")
         except UnicodeEncodeError:
             yield LedgerRow(start, None, _problem("not UTF-8"))
-            continue
-        # Trailing empty cells (a spreadsheet's stray commas) are harmless; anything else
-        # has lost its column, and guessing which would put data in the wrong field.
-        if len(cells) != width and (len(cells) < width or any(c.strip() for c in cells[width:])):
-            yield LedgerRow(
-                start,
-                None,
-                _problem(f"{len(cells)} cells where the header has {width}", ",".join(cells)),
-            )
             continue
         yield LedgerRow(start, _row_fact(dict(zip(header, cells, strict=False)), by_field))
 
