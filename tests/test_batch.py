@@ -77,7 +77,7 @@ def test_csv_ledger_with_column_mapping_to_csv(tmp_path: Path) -> None:
         text=True,
     )
     assert run.returncode == 1
-    assert run.stderr.strip() == "1 of 2 facts refused (see the output)"
+    assert run.stderr.strip() == "1 of 2 facts refused (see the output): line 3"
     rows = list(csv.DictReader(io.StringIO(run.stdout)))
     first = next(r for r in rows if r["action"] == "b_submit_township_plan")
     assert (first["fact_id"], first["due"], first["status"]) == ("A1", "2024-10-16", "overdue")

@@ -117,6 +117,8 @@ def test_bad_ledger_file_is_a_clear_error(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
     )
+    # The unreadable row is reported in its place, with its line; it does not end the run.
     assert run.returncode == 1
-    assert run.stderr.startswith("`ledger line 2`: not JSON")
-    assert "Traceback" not in run.stderr
+    assert "refused: 2 facts\n" in run.stdout
+    assert "  line 2: `row`: not JSON: Expecting property name" in run.stdout
+    assert run.stderr == ""

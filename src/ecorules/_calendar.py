@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import threading
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import lru_cache
@@ -23,6 +24,8 @@ from typing import Final
 import holidays
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field
+
+from ._errors import FactError, FactProblem
 
 FIRST_YEAR: Final = 2000
 LAST_YEAR: Final = 2060
@@ -48,8 +51,12 @@ class CalendarNotice(BaseModel):
     source: str | None = Field(default=None, description="the notice's title or number")
 
 
-class OutOfSpan(ValueError):
-    """A date the calendar does not cover."""
+class OutOfSpan(FactError):
+    """A date the calendar does not cover. A FactError (so a ValueError): what runs off the
+    calendar is a fact's date, or a due date counted from one."""
+
+    def __init__(self, message: str):
+        super().__init__([FactProblem("due date", None, message)])
 
 
 def official_horizon_year() -> int:
@@ -152,8 +159,11 @@ def add_months(start: date, months: int) -> date:
     return start + relativedelta(months=months)
 
 
-_cache: dict[tuple[object, ...], WorkingCalendar] = {}
+_cache: OrderedDict[tuple[object, ...], WorkingCalendar] = OrderedDict()
 _cache_lock = threading.Lock()
+CALENDAR_CACHE_SIZE: Final = 16
+"""Calendars kept for reuse (about 100 KB each): packs share a few; a host that loads with a
+new set of notices each time must not grow memory without end."""
 
 
 def build_calendar(
@@ -169,22 +179,29 @@ def build_calendar(
     with _cache_lock:
         cached = _cache.get(key)
         if cached is not None:
+            _cache.move_to_end(key)
             return cached
-        china = holidays.country_holidays("CN", years=range(FIRST_YEAR, LAST_YEAR + 1))
-        noticed_years = {n.year for n in notice_list}
-        rest = {d for d in china if d.year not in noticed_years}
-        make_up = {d for d in china.weekend_workdays if d.year not in noticed_years}
-        for notice in notice_list:
-            rest.update(notice.holidays)
-            make_up.update(notice.workdays)
-        rest.update(extra_h)
-        rest.difference_update(extra_w)
-        make_up.update(extra_w)
-        make_up.difference_update(extra_h)
-        horizon = max([official_horizon_year(), *noticed_years])
-        calendar = WorkingCalendar(rest, make_up, horizon)
-        _cache[key] = calendar
-        return calendar
+    # Built outside the lock: a slow build must not hold up other loads. Two threads may
+    # build the same calendar at once; they are equal, and the first stored is kept.
+    china = holidays.country_holidays("CN", years=range(FIRST_YEAR, LAST_YEAR + 1))
+    noticed_years = {n.year for n in notice_list}
+    rest = {d for d in china if d.year not in noticed_years}
+    make_up = {d for d in china.weekend_workdays if d.year not in noticed_years}
+    for notice in notice_list:
+        rest.update(notice.holidays)
+        make_up.update(notice.workdays)
+    rest.update(extra_h)
+    rest.difference_update(extra_w)
+    make_up.update(extra_w)
+    make_up.difference_update(extra_h)
+    horizon = max([official_horizon_year(), *noticed_years])
+    calendar = WorkingCalendar(rest, make_up, horizon)
+    with _cache_lock:
+        calendar = _cache.setdefault(key, calendar)
+        _cache.move_to_end(key)
+        while len(_cache) > CALENDAR_CACHE_SIZE:
+            _cache.popitem(last=False)
+    return calendar
 
 
 @lru_cache(maxsize=256)
@@ -201,6 +218,9 @@ class Occurrences:
     def __init__(self, rule: str):
         from dateutil.rrule import rrulestr
 
+        from ._recurrence import check_rrule
+
+        check_rrule(rule)  # before laying out: a rule finer than a day would never finish
         self.rule = rule
         recurrence = rrulestr(rule, dtstart=_datetime(SPAN_START))
         stop = _datetime(SPAN_END)

@@ -29,6 +29,8 @@ from ._sentences import coverage_diagnostics
 from ._yamlsrc import Located, PathKey
 
 MAX_COMBINATIONS = 4096
+MAX_WORK = 5_000_000
+"""Combinations × items the applicability analyses may visit: about ten seconds here."""
 
 # Rough calendar length of a window, in days, to compare windows in different units.
 _DAYS_PER = {"working_days": 7 / 5, "days": 1.0, "months": 30.4}
@@ -86,19 +88,37 @@ class _Checker:
             _Item(c, ("lifecycles", i), "lifecycles") for i, c in enumerate(model.lifecycles)
         ]
         vocab = model.vocabulary
+        # Sources (categories) that no condition names behave alike: one of them stands for
+        # all, so the analysis grows with what the conditions name, not with the vocabulary
+        # (400 sources × 400 categories would otherwise be 320,000 keys to analyse).
+        named = {
+            what: {name for field, name, _ in pack_references(model) if field == what}
+            for what in ("source", "category")
+        }
+        self.alike: dict[tuple[str, str], list[str]] = {}
+        """(field, representative) → the values it stands for, itself first."""
+
+        def values(what: str, terms: list[M.Term]) -> list[str]:
+            out = []
+            for term in terms:
+                if term.id in named[what]:
+                    out.append(term.id)
+                    continue
+                unnamed = self.alike.setdefault((what, ""), [])
+                if not unnamed:
+                    out.append(term.id)
+                unnamed.append(term.id)
+            if self.alike.get((what, "")):
+                members = self.alike.pop((what, ""))
+                self.alike[(what, members[0])] = members
+            return out
+
+        sources, categories = values("source", vocab.sources), values("category", vocab.categories)
         self.keys: list[C.StaticKey] = [
             (kind.id, source, category, any_flag)
             for kind in vocab.kinds
-            for source in (
-                [t.id for t in vocab.sources]
-                if "source" in kind.requires
-                else [None, *(t.id for t in vocab.sources)]
-            )
-            for category in (
-                [t.id for t in vocab.categories]
-                if "category" in kind.requires
-                else [None, *(t.id for t in vocab.categories)]
-            )
+            for source in (sources if "source" in kind.requires else [None, *sources])
+            for category in (categories if "category" in kind.requires else [None, *categories])
             for any_flag in ((False, True) if vocab.flags else (False,))
         ]
 
@@ -113,6 +133,20 @@ class _Checker:
         return self.located.diagnostic(path, code, message, severity=severity, help=help)
 
     def run(self) -> Iterator[Diagnostic]:
+        work = len(self.keys) * (len(self.rules) + len(self.chains) + len(self.lifecycles))
+        if work > MAX_WORK:
+            # Every condition names its own source and category: the analysis would take
+            # hours. Say so, and check what does not depend on the combinations.
+            yield self.diag(
+                ("vocabulary",),
+                "check_limited",
+                f"{len(self.keys):,} kind × source × category combinations, each against "
+                f"{work // max(len(self.keys), 1):,} rules, chains and lifecycles, are too many "
+                "to analyse: gaps, conflicts and unreachable rules were not checked",
+            )
+            yield from self._window_order()
+            yield from self._unused()
+            return
         yield from self._gaps()
         yield from self._responsibility_gaps()
         yield from self._conflicts(
@@ -143,26 +177,41 @@ class _Checker:
         return out
 
     def _gaps(self) -> Iterator[Diagnostic]:
-        """A kind × source × category that no closure chain (or lifecycle) covers."""
+        """A kind × source × category that no closure chain (or lifecycle) covers; one
+        diagnostic per kind, however many combinations it leaves uncovered."""
         if not self.chains and not self.lifecycles:
             return
-        reported: set[tuple[str, str | None, str | None]] = set()
+        uncovered: dict[str, list[tuple[str | None, str | None]]] = defaultdict(list)
         for key in self.keys:
             kind = key[0]
             spec = next(k for k in self.model.vocabulary.kinds if k.id == kind)
             if not {"source", "category"} <= set(spec.requires):
                 continue
             covering = self._residuals(self.chains, key) + self._residuals(self.lifecycles, key)
-            if covering or key[:3] in reported:
+            if covering or key[1:3] in uncovered[kind]:
                 continue
-            reported.add(key[:3])
-            index = [k.id for k in self.model.vocabulary.kinds].index(kind)
-            yield self.diag(
-                ("vocabulary", "kinds", index, "id"),
-                "gap",
-                f"no closure chain or lifecycle covers {kind} × source "
-                f"`{key[1]}` × category `{key[2]}`",
+            uncovered[kind].append(key[1:3])
+        kinds = [k.id for k in self.model.vocabulary.kinds]
+        for kind, pairs in uncovered.items():
+            if not pairs:
+                continue
+            count = sum(
+                len(self.alike.get(("source", str(s)), [s]))
+                * len(self.alike.get(("category", str(c)), [c]))
+                for s, c in pairs
             )
+            if count == 1:
+                message = (
+                    f"no closure chain or lifecycle covers {kind} × source "
+                    f"`{pairs[0][0]}` × category `{pairs[0][1]}`"
+                )
+            else:
+                shown = ", ".join(f"`{s}` × `{c}`" for s, c in pairs[:5])
+                message = (
+                    f"no closure chain or lifecycle covers {count:,} source × category "
+                    f"combinations of {kind}, e.g. {shown}"
+                )
+            yield self.diag(("vocabulary", "kinds", kinds.index(kind), "id"), "gap", message)
 
     def _responsibility_gaps(self) -> Iterator[Diagnostic]:
         """A kind × source × category (with flags, events, sector and attrs as its conditions
@@ -256,7 +305,12 @@ class _Checker:
         parts = [f"{key[0]} ({kind_name})"]
         for field, value in (("source", key[1]), ("category", key[2])):
             if value is not None:
-                parts.append(f"{field} `{value}` ({names[field][value]})")
+                part = f"{field} `{value}` ({names[field][value]})"
+                others = self.alike.get((field, value), [value])[1:]
+                if others:  # it stands for every value no condition names
+                    part += f" (or {', '.join(f'`{o}`' for o in others[:5])}"
+                    part += f" and {len(others) - 5} more)" if len(others) > 5 else ")"
+                parts.append(part)
             else:
                 parts.append(f"{'no' if field in tested else 'any'} {field}")
         return " × ".join(parts)

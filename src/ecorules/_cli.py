@@ -11,9 +11,10 @@ import argparse
 import contextlib
 import io
 import json
+import signal
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,13 +23,16 @@ from ._annotate import add_annotate_command
 from ._calendar_cli import add_calendar_command, add_calendar_option, calendar_line
 from ._checker import check_pack
 from ._decision import Decision
+from ._engine import FACT_DATES_FROM, FACT_DATES_UNTIL
 from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
+from ._fact import parse_as_of
 from ._ledger import parse_columns, read_ledger, write_results
 from ._model import TIER_NAMES, pack_json_schema
+from ._output import atomic_output, check_output
 from ._pack import Pack, bundled_names, load_pack
 from ._render import print_diagnostics, sarif
-from ._report import Report
-from ._yamlsrc import YamlProblem, load_file, load_text
+from ._report import RefusedFact, Report
+from ._yamlsrc import MAX_FILE_BYTES, YamlProblem, load_file, load_text
 
 STATUS_NAMES = {
     "pending": "待办",
@@ -43,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args))
+        with _terminate_as_interrupt():
+            return int(args.run(args))
     except (PackError, FactError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -52,6 +57,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # a closed pipe (| head) is not an error of ours
         return 0
+    except OSError as exc:
+        where = f"`{str(exc.filename)[:200]}`: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, _Terminated) as exc:
+        output = getattr(args, "output", None)
+        print(
+            "interrupted" + (f": `{output}` was not written" if output else ""),
+            file=sys.stderr,
+        )
+        return 143 if isinstance(exc, _Terminated) else 130
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised like Ctrl-C so that a run stops the same clean way."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    def stop(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave signals to the host
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -200,7 +236,10 @@ def _parser() -> argparse.ArgumentParser:
 def _read_fact(source: str) -> Any:
     try:
         if source == "-":
-            located = load_text(sys.stdin.read(), "<stdin>")
+            text = sys.stdin.read(MAX_FILE_BYTES + 1)  # bounded: stdin may be endless
+            if len(text) > MAX_FILE_BYTES:
+                raise FactError([FactProblem("fact", "-", f"over {MAX_FILE_BYTES} characters")])
+            located = load_text(text, "<stdin>")
         else:
             path = Path(source)
             if not path.is_file():
@@ -212,37 +251,56 @@ def _read_fact(source: str) -> Any:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    # Every argument is checked before the pack loads and before anything is written.
+    as_of = _as_of(args.as_of)
+    ledger = Path(args.fact).suffix in (".jsonl", ".csv")
+    if ledger and (args.format or "jsonl") not in ("jsonl", "csv"):
+        raise FactError(
+            [FactProblem("--format", args.format, "a ledger is written as", ("jsonl", "csv"))]
+        )
+    columns = parse_columns(args.columns)
+    output = check_output(args.output, (args.fact,)) if args.output else None
     pack = load_pack(args.pack, engine=args.engine, calendar_notices=args.calendar)
-    if Path(args.fact).suffix in (".jsonl", ".csv"):
-        return _evaluate_ledger(pack, args)
+    if ledger:
+        return _evaluate_ledger(pack, args, as_of, columns, output)
     fact = _read_fact(args.fact)
-    decision = pack.evaluate(fact, args.as_of)
-    if args.format == "json":
-        print(decision.model_dump_json(indent=2))
-    else:
-        render_table(pack, decision, sys.stdout)
+    decision = pack.evaluate(fact, as_of)
+    with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
+        if args.format == "json":
+            out.write(decision.model_dump_json(indent=2) + "\n")
+        else:
+            render_table(pack, decision, out)
     return 0
 
 
-def _evaluate_ledger(pack: Pack, args: argparse.Namespace) -> int:
-    """A ledger through evaluate_many: streamed out as it is read, progress on a terminal."""
-    fmt = args.format or "jsonl"
-    if fmt not in ("jsonl", "csv"):
-        raise FactError([FactProblem("--format", fmt, "a ledger is written as", ("jsonl", "csv"))])
-    facts = read_ledger(args.fact, parse_columns(args.columns))
-    results = pack.evaluate_many(facts, args.as_of)
+def _evaluate_ledger(
+    pack: Pack, args: argparse.Namespace, as_of: date, columns: dict[str, str], output: Path | None
+) -> int:
+    """A ledger through evaluate_many: streamed out as it is read, progress on a terminal.
+    A file output appears, complete, only when the run is."""
+    facts = read_ledger(args.fact, columns)
+    refused_at: list[str] = []
+
+    def noting(results: Iterable[Decision | RefusedFact]) -> Iterator[Decision | RefusedFact]:
+        for result in results:
+            if isinstance(result, RefusedFact) and len(refused_at) < 10:
+                refused_at.append(f"line {result.line}" if result.line else f"#{result.position}")
+            yield result
+
+    results = noting(pack.evaluate_many(facts, as_of))
     progress = _Progress() if sys.stderr.isatty() else None
-    with contextlib.ExitStack() as stack:
-        out = (
-            stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
-            if args.output
-            else sys.stdout
-        )
-        decided, refused = write_results(results, out, fmt, progress)
+    with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
+        decided, refused = write_results(results, out, args.format or "jsonl", progress)
     if progress is not None:
         progress.done()
     if refused:
-        print(f"{refused} of {decided + refused} facts refused (see the output)", file=sys.stderr)
+        more = ", …" if refused > len(refused_at) else ""
+        print(
+            f"{refused} of {decided + refused} facts refused (see the output): "
+            + ", ".join(refused_at)
+            + more,
+            file=sys.stderr,
+        )
     return 1 if refused else 0
 
 
@@ -268,9 +326,30 @@ class _Progress:
             sys.stderr.write("\n")
 
 
+def _as_of(text: str) -> date:
+    """``--as-of``, range included: a date every fact would be refused for is the
+    argument's fault, said once, not a batch of refusals."""
+    as_of = parse_as_of(text)
+    if not FACT_DATES_FROM <= as_of <= FACT_DATES_UNTIL:
+        raise FactError(
+            [
+                FactProblem(
+                    "--as-of",
+                    text,
+                    f"dates must fall in {FACT_DATES_FROM.year}–{FACT_DATES_UNTIL.year}",
+                )
+            ]
+        )
+    return as_of
+
+
 def _report(args: argparse.Namespace) -> int:
+    # Every argument is checked before the pack loads and before anything is written.
+    as_of = _as_of(args.as_of)
+    columns = parse_columns(args.columns)
+    output = check_output(args.output, (args.ledger,)) if args.output else None
     pack = load_pack(args.pack, calendar_notices=args.calendar)
-    report = pack.report(read_ledger(args.ledger, parse_columns(args.columns)), args.as_of)
+    report = pack.report(read_ledger(args.ledger, columns), as_of)
     if args.format == "json":
         text = report.model_dump_json(indent=2) + "\n"
     elif args.format == "html":
@@ -281,11 +360,9 @@ def _report(args: argparse.Namespace) -> int:
         buffer = io.StringIO()
         render_report(pack, report, buffer)
         text = buffer.getvalue()
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 1 if report.refused else 0
+    with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
+        out.write(text)
+    return 1 if report.refused_count else 0
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -531,10 +608,13 @@ def render_report(pack: Pack, report: Report, out: TextIO) -> None:
             )
         )
     _write_rows(rows, out)
-    if report.refused:
-        out.write(f"refused: {len(report.refused)} facts\n")
+    if report.refused_count:
+        out.write(f"refused: {report.refused_count} facts\n")
         for refused in report.refused[:20]:
-            out.write(f"  #{refused.position}: {refused.error}\n")
+            where = f"line {refused.line}" if refused.line else f"#{refused.position}"
+            out.write(f"  {where}: {refused.error}\n")
+        if report.refused_count > 20:
+            out.write(f"  … and {report.refused_count - 20} more\n")
     calendar = calendar_line(report.calendar)
     if calendar:
         out.write(calendar + "\n")

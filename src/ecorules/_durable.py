@@ -126,17 +126,32 @@ class DurableMatcher:
             if item.when is not None
         }
         self._name = f"ecorules_{model.id}_{id(self)}"
-        self._handle = (
-            self._engine.create_ruleset(self._name, json.dumps(self.definition, ensure_ascii=False))
-            if self.definition
-            else None
-        )
-        self._lock = threading.Lock()
+        self._definition_json = json.dumps(self.definition, ensure_ascii=False)
+        # One ruleset per thread: durable_rules keeps one session per ruleset, and matching
+        # is several calls on it. A shared ruleset needed a lock around them, and a lock
+        # held across calls convoys: every evaluator queued behind whichever thread the
+        # interpreter paused, and a thread loading packs made that 2-7× slower. Each call
+        # holds the GIL (the extension never releases it), so separate rulesets need none.
+        self._local = threading.local()
+        self._rules = bool(self.definition)
+        if self._rules:
+            self._new_handle()  # now, so that a definition durable_rules refuses fails the load
         self._ids = itertools.count(1)
-        if self._handle is not None:
-            # Free the C ruleset with the matcher (or at exit), never from a half-torn-down
-            # interpreter as __del__ might.
-            weakref.finalize(self, self._engine.delete_ruleset, self._handle)
+
+    def _new_handle(self) -> Any:
+        handle = self._engine.create_ruleset(
+            f"{self._name}_{threading.get_ident()}", self._definition_json
+        )
+        holder = _Handle(handle)
+        # Free the C ruleset with its thread's holder (or at exit), never from a
+        # half-torn-down interpreter as __del__ might.
+        weakref.finalize(holder, self._engine.delete_ruleset, handle)
+        self._local.holder = holder
+        return handle
+
+    def _thread_handle(self) -> Any:
+        holder = getattr(self._local, "holder", None)
+        return holder.handle if holder is not None else self._new_handle()
 
     def message(self, view: FactView) -> dict[str, Any]:
         events = view.events
@@ -159,24 +174,33 @@ class DurableMatcher:
         return message
 
     def __call__(self, view: FactView) -> frozenset[str]:
-        if self._handle is None:
+        if not self._rules:
             return self.always
         message = self.message(view)
         engine = self._engine
+        handle = self._thread_handle()
         fired: set[str] = set()
-        with self._lock:
-            message["id"] = next(self._ids)
-            try:
-                result = engine.assert_fact(self._handle, json.dumps(message, ensure_ascii=False))
-                state_handle = result[1]
-                started = engine.start_action_for_state(self._handle, state_handle)
-                while started:
-                    state, matches = started[0], json.loads(started[1])
-                    fired.update(matches)
-                    engine.update_state(self._handle, state)
-                    following = engine.complete_and_start_action(self._handle, state_handle)
-                    started = (state, following) if following else None
-            finally:
-                with contextlib.suppress(Exception):
-                    engine.delete_state(self._handle, "0")
+        message["id"] = next(self._ids)
+        try:
+            result = engine.assert_fact(handle, json.dumps(message, ensure_ascii=False))
+            state_handle = result[1]
+            started = engine.start_action_for_state(handle, state_handle)
+            while started:
+                state, matches = started[0], json.loads(started[1])
+                fired.update(matches)
+                engine.update_state(handle, state)
+                following = engine.complete_and_start_action(handle, state_handle)
+                started = (state, following) if following else None
+        finally:
+            with contextlib.suppress(Exception):
+                engine.delete_state(handle, "0")
         return frozenset(fired) | self.always
+
+
+class _Handle:
+    """A thread's durable_rules ruleset; the ruleset is deleted when this is collected."""
+
+    __slots__ = ("__weakref__", "handle")
+
+    def __init__(self, handle: Any):
+        self.handle = handle

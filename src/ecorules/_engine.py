@@ -488,16 +488,36 @@ class CompiledPack:
             for duty in pack.recurring
         ]
 
-        self.plans: dict[C.StaticKey, Plan] = {}
         # One plan per (kind, source, category, any flag) a fact can state: a field the kind
         # requires is never None. Residual conditions repeat across plans; compile each once.
         self._predicates: dict[int, tuple[Any, C.Predicate]] = {}
-        for kind, requires in sorted(self.kinds.items()):
-            sources = sorted(self.sources) + ([] if "source" in requires else [None])
-            categories = sorted(self.categories) + ([] if "category" in requires else [None])
-            for source, category, any_flag in itertools.product(sources, categories, (False, True)):
-                key = (kind, source, category, any_flag)
-                self.plans[key] = self._plan(key, rules, chains, lifecycles, duties, order)
+        combinations = sum(
+            (len(self.sources) + ("source" not in requires))
+            * (len(self.categories) + ("category" not in requires))
+            * 2
+            for requires in self.kinds.values()
+        )
+        # Real packs have tens of combinations: all are compiled now, off the hot path. A
+        # vocabulary of hundreds of sources × categories would take minutes and gigabytes,
+        # so past EAGER_PLANS each plan is compiled when a fact first needs it.
+        # (A plain dict when complete: lookups on an exact dict are the interpreter's fastest.)
+        self.plans: dict[C.StaticKey, Plan]
+        if combinations <= EAGER_PLANS:
+            self.plans = {
+                (kind, source, category, any_flag): self._plan(
+                    (kind, source, category, any_flag), rules, chains, lifecycles, duties, order
+                )
+                for kind, requires in sorted(self.kinds.items())
+                for source, category, any_flag in itertools.product(
+                    sorted(self.sources) + ([] if "source" in requires else [None]),
+                    sorted(self.categories) + ([] if "category" in requires else [None]),
+                    (False, True),
+                )
+            }
+        else:
+            self.plans = _Plans(
+                lambda key: self._plan(key, rules, chains, lifecycles, duties, order)
+            )
         self.whole_plan = self._plan(None, rules, chains, lifecycles, duties, order)
         """Every item, each applying when another engine (durable_rules) says it does."""
 
@@ -685,10 +705,9 @@ class CompiledPack:
             elif value not in allowed:
                 problems.append(FactProblem(name, value, f"unknown {name}", tuple(sorted(allowed))))
         if not fact.flags <= self.flags:
+            known_flags = tuple(sorted(self.flags))
             for flag in sorted(fact.flags - self.flags):
-                problems.append(
-                    FactProblem("flags", flag, "unknown flag", tuple(sorted(self.flags)))
-                )
+                problems.append(FactProblem("flags", flag, "unknown flag", known_flags))
         for event, day in fact.events.items():
             if event not in self.events:
                 problems.append(
@@ -717,9 +736,19 @@ class CompiledPack:
                 )
             elif spec.type == "date":
                 try:
-                    converted[name] = to_china_date(attr_value)
+                    day = converted[name] = to_china_date(attr_value)
                 except ValueError as exc:
                     problems.append(FactProblem(f"attrs.{name}", attr_value, str(exc)))
+                else:
+                    if not FACT_DATES_FROM <= day <= FACT_DATES_UNTIL:
+                        problems.append(
+                            FactProblem(
+                                f"attrs.{name}",
+                                day.isoformat(),
+                                f"dates must fall in {FACT_DATES_FROM.year}–"
+                                f"{FACT_DATES_UNTIL.year}",
+                            )
+                        )
             elif not _attr_type_ok(spec, attr_value):
                 problems.append(FactProblem(f"attrs.{name}", attr_value, f"expected {spec.type}"))
             elif spec.values is not None and attr_value not in spec.values:
@@ -906,6 +935,25 @@ class CompiledPack:
             decision_id=decision_id(self.seed, fact, as_of) if self.seed else None,
             revision=self.revision,
         )
+
+
+EAGER_PLANS = 2048
+
+
+class _Plans(dict):  # type: ignore[type-arg]
+    """Plans by static key, each compiled the first time a fact needs it.
+
+    No lock: compiling is pure, so two threads racing on a new key build equal plans and
+    ``setdefault`` (atomic on a dict) keeps the first. Keys are checked against the
+    vocabulary before they get here, so the dict holds at most one plan per combination.
+    """
+
+    def __init__(self, build: Callable[[C.StaticKey], Plan]):
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, key: C.StaticKey) -> Plan:
+        return self.setdefault(key, self._build(key))  # type: ignore[no-any-return]
 
 
 def _matched_by_other_engine(item_id: str) -> C.Predicate:

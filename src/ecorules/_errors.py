@@ -15,6 +15,7 @@ user input in backticks, with a "did you mean" where a near name exists.
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -90,13 +91,42 @@ class FactProblem:
     allowed: tuple[str, ...] = dataclass_field(default=())
 
     def __str__(self) -> str:
-        text = f"`{self.field}`: {self.message}"
+        text = f"`{_clip(self.field)}`: {self.message}"
         if self.value is not None:
-            shown = self.value if isinstance(self.value, str) else repr(self.value)
-            text += f" (got `{shown[:80]}`)"
+            text += f" (got `{shown(self.value)}`)"
         if self.allowed:
-            text += "; allowed: " + ", ".join(self.allowed)
+            listed = ", ".join(_clip(a) for a in self.allowed[:MAX_ALLOWED_SHOWN])
+            more = len(self.allowed) - MAX_ALLOWED_SHOWN
+            text += "; allowed: " + listed + (f", … ({more} more)" if more > 0 else "")
         return text
+
+
+MAX_SHOWN = 80
+"""Characters of a field or value an error message repeats: enough to recognise it."""
+MAX_ALLOWED_SHOWN = 50
+MAX_PROBLEMS_SHOWN = 20
+"""A FactError's text lists this many problems and counts the rest (``problems`` has all)."""
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = MAX_SHOWN
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = _REPR.maxfrozenset = 10
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
+def shown(value: object) -> str:
+    """A value as an error message quotes it: bounded, whatever it is (a 5,000-digit
+    integer cannot even be turned into text; a list of 100,000 flags must not be)."""
+    if isinstance(value, str):
+        return _clip(value)
+    if isinstance(value, int) and value.bit_length() > 256:
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    try:
+        return _clip(_REPR.repr(value))
+    except Exception:  # a host object whose repr fails must not hide the real problem
+        return f"a {type(value).__name__}"
 
 
 class FactError(EcorulesError, ValueError):
@@ -108,8 +138,12 @@ class FactError(EcorulesError, ValueError):
         first = self.problems[0] if self.problems else None
         self.field: str | None = first.field if first else None
         self.value: object = first.value if first else None
-        prefix = f"fact `{fact_id}`: " if fact_id is not None else ""
-        super().__init__(prefix + "; ".join(str(p) for p in self.problems))
+        prefix = f"fact `{shown(fact_id)}`: " if fact_id is not None else ""
+        listed = "; ".join(str(p) for p in self.problems[:MAX_PROBLEMS_SHOWN])
+        more = len(self.problems) - MAX_PROBLEMS_SHOWN
+        if more > 0:
+            listed += f"; … and {more} more problems"
+        super().__init__(prefix + listed)
 
 
 class BatchError(EcorulesError, ValueError):
@@ -118,7 +152,10 @@ class BatchError(EcorulesError, ValueError):
 
     def __init__(self, refused: Sequence[Any]):
         self.refused = tuple(refused)
-        lines = [f"#{r.position}: {r.error}" for r in self.refused[:20]]
+        lines = [
+            f"{f'line {r.line}' if r.line else f'#{r.position}'}: {r.error}"
+            for r in self.refused[:20]
+        ]
         more = len(self.refused) - len(lines)
         super().__init__(
             f"{len(self.refused)} facts refused:\n"

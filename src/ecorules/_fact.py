@@ -23,33 +23,48 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 ACCEPTED_DATE_FORMS = "an ISO 8601 date (2024-09-27) or datetime (2024-09-27T09:30:00+08:00)"
 
 
+def _iso_day(text: str) -> bool:
+    """Whether a 10-character string is laid out as YYYY-MM-DD. ``date.fromisoformat``
+    also takes ISO week dates (2024-W39-5) and non-ASCII digits, which the documented
+    formats do not; this keeps to them."""
+    return text[4] == "-" and text[7] == "-" and text.isascii()
+
+
 def to_china_date(value: object) -> date:
     """A calendar date in China Standard Time, from a date, datetime or ISO string."""
     if type(value) is str and len(value) == 10:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"expected {ACCEPTED_DATE_FORMS}") from None
+        if _iso_day(value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ValueError(f"expected {ACCEPTED_DATE_FORMS}")
     if type(value) is date:
         return value
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(SHANGHAI)
+            try:
+                value = value.astimezone(SHANGHAI)
+            except OverflowError:  # 0001-01-01T00:00+14:00 has no Shanghai date
+                raise ValueError("the date is outside the supported range") from None
         return value.date()
     if isinstance(value, date):
         return value
     if isinstance(value, str):
         text = value.strip()
         if len(text) == 10:
+            if _iso_day(text):
+                try:
+                    return date.fromisoformat(text)
+                except ValueError:
+                    pass
+        elif len(text) > 10 and text[10] in "T " and _iso_day(text[:10]):
             try:
-                return date.fromisoformat(text)
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
             except ValueError:
                 pass
-        elif len(text) > 10 and text[10] in "T ":
-            try:
-                return to_china_date(datetime.fromisoformat(text.replace("Z", "+00:00")))
-            except ValueError:
-                pass
+            else:
+                return to_china_date(moment)
     raise ValueError(f"expected {ACCEPTED_DATE_FORMS}")
 
 
@@ -172,7 +187,12 @@ def _quick_view(data: Mapping[str, Any]) -> FactView | None:
     error message, and every unusual input, is pydantic's business. A test asserts the two
     paths agree on whatever both accept.
     """
-    if type(data) is not dict or not _FACT_FIELDS.issuperset(data) or data.get("attrs"):
+    if type(data) is not dict or not _FACT_FIELDS.issuperset(data):
+        return None
+    attrs = data.get("attrs")
+    # Only no attrs at all takes this path: "" or 0 or [] must be refused by the model,
+    # exactly as they are for a Fact or any other mapping.
+    if attrs is not None and (type(attrs) is not dict or attrs):
         return None
     get = data.get
     kind = get("kind", "problem")
@@ -202,7 +222,7 @@ def _quick_view(data: Mapping[str, Any]) -> FactView | None:
         for name, value in raw.items():
             if type(name) is not str:
                 return None
-            if type(value) is str and len(value) == 10:
+            if type(value) is str and len(value) == 10 and _iso_day(value):
                 try:
                     events[name] = date.fromisoformat(value)
                 except ValueError:

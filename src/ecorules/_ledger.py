@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from ._decision import Decision
-from ._errors import FactError, FactProblem
+from ._errors import FactError, FactProblem, shown
 from ._report import RefusedFact
 from ._yamlsrc import YamlProblem, load_file
 
@@ -35,55 +37,241 @@ def parse_columns(spec: str | None) -> dict[str, str]:
     return mapping
 
 
-def read_ledger(source: str, columns: Mapping[str, str] | None = None) -> Iterator[Any]:
-    """Facts from a ledger: ``-`` (JSON Lines on stdin), .jsonl and .csv stream; .json and
-    .yaml files hold a list."""
+MAX_ROW_BYTES = 1 << 20
+"""A ledger row longer than this (1 MiB; real rows are a few hundred bytes) is refused, so
+that one runaway line cannot take memory with it."""
+
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """One row of a ledger file as read: the fact, and the file line it starts on; or,
+    when the row could not be read at all, ``error`` says why. ``evaluate_many`` takes
+    these in place of facts, so that refusals name the line and an unreadable row is
+    reported in its place instead of ending the batch."""
+
+    line: int
+    fact: Any
+    error: str | None = None
+
+
+def read_ledger(source: str, columns: Mapping[str, str] | None = None) -> Iterator[LedgerRow]:
+    """The rows of a ledger: ``-`` (JSON Lines on stdin), .jsonl and .csv stream; .json and
+    .yaml files hold a list. Everything about the file as a whole (it exists, it is a
+    regular file, the CSV header has the mapped columns once each) is checked before this
+    returns; each row's own problems come as a LedgerRow with an ``error``, in its place."""
     if source == "-":
-        yield from _json_lines(sys.stdin)
-        return
+        return _json_rows(sys.stdin.buffer)
     path = Path(source)
-    if not path.is_file():
-        raise FactError([FactProblem("ledger", source, "no such file")])
-    if path.suffix == ".csv":
-        yield from _csv_facts(path, columns or {})
-        return
-    if path.suffix == ".jsonl":
-        with path.open(encoding="utf-8") as lines:
-            yield from _json_lines(lines)
-        return
     try:
-        data = load_file(path).data
+        if not path.exists():
+            raise FactError([FactProblem("ledger", source, "no such file")])
+        if not path.is_file():
+            raise FactError([FactProblem("ledger", source, "not a regular file")])
+        if path.suffix == ".csv":
+            return _csv_rows(path, columns or {})
+        if path.suffix == ".jsonl":
+            return _closing(path.open("rb"), _json_rows)
+    except OSError as exc:
+        raise FactError([FactProblem("ledger", source, f"cannot read: {exc.strerror}")]) from None
+    try:
+        located = load_file(path)
     except YamlProblem as exc:
         raise FactError([FactProblem("ledger", source, str(exc.diagnostic))]) from None
-    if not isinstance(data, list):
+    if not isinstance(located.data, list):
         raise FactError([FactProblem("ledger", source, "a ledger is a list of facts")])
-    yield from data
+    return (LedgerRow(located.position((i,))[0], fact) for i, fact in enumerate(located.data))
 
 
-def _json_lines(lines: Iterable[str]) -> Iterator[Any]:
-    for number, line in enumerate(lines, start=1):
-        if line.strip():
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as exc:
-                problem = FactProblem(
-                    f"ledger line {number}", line.strip()[:60], f"not JSON: {exc.msg}"
-                )
-                raise FactError([problem]) from None
+def _closing(
+    handle: BinaryIO, rows: Callable[[BinaryIO], Iterator[LedgerRow]]
+) -> Iterator[LedgerRow]:
+    with handle:
+        yield from rows(handle)
 
 
-def _csv_facts(path: Path, columns: Mapping[str, str]) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when a key repeats: which value was meant is unknowable
+    (a .json fact file is refused for the same thing)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return obj
+
+
+def _json_rows(handle: BinaryIO) -> Iterator[LedgerRow]:
+    """JSON Lines, one row per line; lines are counted as the file has them (blank ones
+    included), and each is decoded on its own so a bad byte costs one row, not the file."""
+    number = 0
+    while True:
+        raw = handle.readline(MAX_ROW_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_ROW_BYTES and not raw.endswith(b"\n"):
+            while (rest := handle.readline(MAX_ROW_BYTES)) and not rest.endswith(b"\n"):
+                pass
+            yield LedgerRow(number, None, _problem(f"the row is longer than {MAX_ROW_BYTES} bytes"))
+            continue
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield LedgerRow(number, None, _problem(f"not UTF-8 (byte {exc.start + 1})"))
+            continue
+        if not text.strip():
+            continue
+        try:
+            yield LedgerRow(number, json.loads(text, object_pairs_hook=_unique_keys))
+            continue
+        except json.JSONDecodeError as exc:
+            error = f"not JSON: {exc.msg} at column {exc.colno}"
+        except _DuplicateKey as exc:
+            error = f"the key `{shown(exc.args[0])}` appears more than once"
+        except ValueError as exc:  # an integer of more than 4,300 digits
+            error = f"not JSON: {exc}".split(";")[0]
+        except RecursionError:
+            error = "not JSON: nested too deeply"
+        yield LedgerRow(number, None, _problem(error, text.strip()))
+
+
+def _problem(message: str, text: str | None = None) -> str:
+    return str(FactProblem("row", text, message))
+
+
+def _csv_rows(path: Path, columns: Mapping[str, str]) -> Iterator[LedgerRow]:
+    """A CSV ledger's rows. The header is read and checked now; rows stream later."""
+    # Undecodable bytes are kept (as lone surrogates) so the parser can go on; the rows
+    # holding them are refused below.
+    handle = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
+    try:
+        lines = _CsvLines(handle)
+        # strict: a quote not followed by a delimiter is an error, not a cue to read on
+        reader = csv.reader(lines, strict=True)
+        try:
+            header = next(reader, [])
+        except csv.Error as exc:
+            raise FactError([FactProblem("ledger line 1", str(path), f"not CSV: {exc}")]) from None
         missing = [c for c in columns.values() if c not in header]
         if missing:
             raise FactError(
                 [FactProblem("columns", ", ".join(missing), "not in the CSV header", tuple(header))]
             )
-        by_field = dict(columns) or {name: name for name in header}
-        for row in reader:
-            yield _row_fact(row, by_field)
+        by_field = dict(columns) or {name: name for name in header if name}
+        repeated = sorted({c for c in by_field.values() if header.count(c) > 1})
+        if repeated:
+            raise FactError(
+                [
+                    FactProblem(
+                        f"ledger line {lines.fed[0][0] if lines.fed else 1}",
+                        ", ".join(repeated),
+                        "a column named in the header more than once: which one is meant?",
+                    )
+                ]
+            )
+    except BaseException:
+        handle.close()
+        raise
+    return _closing_text(handle, _csv_body(reader, lines, header, by_field))
+
+
+def _closing_text(handle: TextIO, rows: Iterator[LedgerRow]) -> Iterator[LedgerRow]:
+    with handle:
+        yield from rows
+
+
+class _CsvLines:
+    """The file's lines for the CSV parser: numbered, none longer than MAX_ROW_BYTES (a
+    longer one is consumed, noted, and passed on as an empty line), and with a way back.
+
+    A stray quote makes the parser read every following line into one cell, up to csv's
+    field limit: a thousand good rows gone into one bad one. So ``fed`` keeps the lines of
+    the record being parsed, and when that record is refused, the lines after its first
+    go back into ``pending`` to be parsed again as rows of their own.
+    """
+
+    def __init__(self, handle: TextIO):
+        self.handle = handle
+        self.number = 0
+        self.too_long: set[int] = set()
+        self.pending: deque[tuple[int, str]] = deque()
+        self.fed: list[tuple[int, str]] = []
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def __next__(self) -> str:
+        if self.pending:
+            item = self.pending.popleft()
+        else:
+            line = self.handle.readline(MAX_ROW_BYTES + 1)
+            if not line:
+                raise StopIteration
+            self.number += 1
+            if len(line) > MAX_ROW_BYTES and not line.endswith("\n"):
+                while (rest := self.handle.readline(MAX_ROW_BYTES)) and not rest.endswith("\n"):
+                    pass
+                self.too_long.add(self.number)
+                line = "\n"
+            item = (self.number, line)
+        self.fed.append(item)
+        return item[1]
+
+    def reparse_after_first(self, fed: list[tuple[int, str]]) -> None:
+        self.pending.extendleft(reversed(fed[1:]))
+
+
+def _csv_body(
+    reader: Any, lines: _CsvLines, header: list[str], by_field: Mapping[str, str]
+) -> Iterator[LedgerRow]:
+    width = len(header)
+    while True:
+        lines.fed = []
+        error = None
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            cells, error = [], f"not CSV: {exc}"
+        fed = lines.fed
+        start = fed[0][0] if fed else lines.number  # a row spanning lines is named by its first
+        # Trailing empty cells (a spreadsheet's stray commas) are harmless; anything else
+        # has lost its column, and guessing which would put data in the wrong field.
+        if (
+            error is None
+            and cells
+            and len(cells) != width
+            and (len(cells) < width or any(c.strip() for c in cells[width:]))
+        ):
+            error = f"{len(cells)} cells where the header has {width}"
+        if error is not None:
+            if len(fed) > 1:  # a stray quote may have swallowed the rows that follow
+                lines.reparse_after_first(fed)
+                cells = [fed[0][1].rstrip("\r\n")]
+            yield LedgerRow(start, None, _problem(error, ",".join(cells) or None))
+            continue
+        if lines.too_long and any(n in lines.too_long for n, _ in fed):
+            yield LedgerRow(start, None, _problem(f"the row is longer than {MAX_ROW_BYTES} bytes"))
+            continue
+        if not cells:
+            continue  # a blank line
+        try:
+            "".join(cells).encode("utf-8")
+        except UnicodeEncodeError:
+            yield LedgerRow(start, None, _problem("not UTF-8"))
+            continue
+        yield LedgerRow(start, _row_fact(dict(zip(header, cells, strict=False)), by_field))
 
 
 def _row_fact(row: Mapping[str, str | None], by_field: Mapping[str, str]) -> dict[str, Any]:
@@ -141,7 +329,8 @@ def write_results(
                     + "\n"
                 )
             else:
-                writer.writerow([result.fact_id or f"#{result.position}", *[""] * 12, result.error])
+                where = f"line {result.line}" if result.line else f"#{result.position}"
+                writer.writerow([result.fact_id or where, *[""] * 12, result.error])
         else:
             decided += 1
             if writer is None:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from . import _conditions as C
 from . import _model as M
 from ._calendar import occurrences
-from ._errors import Diagnostic, PackError, did_you_mean
+from ._errors import Diagnostic, PackError, did_you_mean, shown
 from ._yamlsrc import Located, PathKey, YamlProblem, load_file
 
 PACK_FILE = "pack.yaml"
@@ -329,11 +329,15 @@ def _reference_diagnostics(
     )
     yield from _duplicates(located, list(_decision_ids(pack)))
 
-    if not (directory / pack.metadata.document).is_file():
+    try:
+        document_found = (directory / pack.metadata.document).is_file()
+    except OSError:  # a name too long for the file system is not in the pack either
+        document_found = False
+    if not document_found:
         yield located.diagnostic(
             ("metadata", "document"),
             "missing_document",
-            f"the document file `{pack.metadata.document}` is not in the pack",
+            f"the document file `{shown(pack.metadata.document)}` is not in the pack",
         )
 
     for kind, name, path in pack_references(pack):
@@ -341,21 +345,53 @@ def _reference_diagnostics(
             yield from date_attr(name, path)
         else:
             yield from ref(kind, name, path)
+    laid_out: dict[str, int] = {}
     for i, duty in enumerate(pack.recurring):
         base: PathKey = ("recurring", i)
         try:
-            if not len(occurrences(duty.rrule)):
+            count = laid_out.setdefault(duty.rrule, len(occurrences(duty.rrule)))
+            if not count:
                 yield located.diagnostic(
                     (*base, "rrule"),
                     "invalid_rrule",
                     f"`{duty.rrule}` never occurs in the calendar's span",
                 )
+            elif sum(laid_out.values()) > MAX_OCCURRENCES:
+                # Each rule is at most daily, but thousands of distinct daily rules would
+                # still take minutes to lay out: the pack's total is bounded too.
+                yield located.diagnostic(
+                    (*base, "rrule"),
+                    "invalid_rrule",
+                    f"the recurring duties up to here fall due on more than {MAX_OCCURRENCES:,} "
+                    "dates in all; a pack's duties are a few a month, not every day",
+                )
+                break
         except (ValueError, TypeError) as exc:
             yield located.diagnostic(
                 (*base, "rrule"), "invalid_rrule", f"`{duty.rrule}` is not a recurrence rule: {exc}"
             )
     yield from _escalation_cycles(pack, located)
     yield from _attr_test_values(pack, located)
+    yield from _calendar_days_in_span(pack, located)
+
+
+MAX_OCCURRENCES = 200_000
+"""Dates a pack's recurring duties may lay out in all: nine daily duties, or 270 monthly."""
+
+
+def _calendar_days_in_span(pack: M.PackModel, located: Located) -> Iterator[Diagnostic]:
+    """Local days the calendar cannot hold: outside its span they would be dropped silently."""
+    from ._calendar import SPAN_END, SPAN_START
+
+    for section in ("extra_holidays", "extra_workdays"):
+        for i, day in enumerate(getattr(pack.calendar, section)):
+            if not SPAN_START <= day <= SPAN_END:
+                yield located.diagnostic(
+                    ("calendar", section, i),
+                    "invalid_value",
+                    f"`{day.isoformat()}` is outside the calendar "
+                    f"({SPAN_START.year}–{SPAN_END.year})",
+                )
 
 
 def pack_references(pack: M.PackModel) -> Iterator[tuple[str, str, PathKey]]:

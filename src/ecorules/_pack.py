@@ -20,8 +20,17 @@ from . import _model as M
 from ._calendar import CalendarNotice, WorkingCalendar, build_calendar
 from ._decision import CalendarIdentity, Decision
 from ._engine import CompiledPack
-from ._errors import BatchError, Diagnostic, FactError, UnknownPackError, did_you_mean
+from ._errors import (
+    BatchError,
+    Diagnostic,
+    FactError,
+    PackError,
+    UnknownPackError,
+    did_you_mean,
+    shown,
+)
 from ._fact import Fact, parse_as_of, read_fact
+from ._ledger import LedgerRow
 from ._loader import PACK_FILE, read_pack
 from ._notices import NoticeSource, calendar_identity, resolve_notices
 from ._report import RefusedFact, Report, build_report
@@ -187,7 +196,7 @@ class Pack:
 
     def evaluate_many(
         self,
-        facts: Iterable[Fact | Mapping[str, Any]],
+        facts: Iterable[Fact | Mapping[str, Any] | LedgerRow],
         as_of: date | str,
         *,
         errors: Literal["collect", "raise"] = "collect",
@@ -196,16 +205,35 @@ class Pack:
         the ledger. A refused fact does not stop the batch. With ``errors="collect"`` (the
         default) it is yielded in its place as a ``RefusedFact`` (its position from 1, its
         id, the error); with ``errors="raise"`` only decisions are yielded, and a
-        ``BatchError`` listing every refused fact is raised once the stream is done."""
+        ``BatchError`` listing every refused fact is raised once the stream is done.
+
+        The rows of a ledger file (as the command line reads them) carry their file line:
+        a refusal names it, and a row that could not be read at all is refused in its place
+        like any other. Nothing a fact holds ends the batch; an exception raised by the
+        ``facts`` iterable itself does."""
         day = parse_as_of(as_of)
         evaluate, matcher = self._compiled.evaluate, self._matcher
         refused: list[RefusedFact] = []
         for position, fact in enumerate(facts, start=1):
+            line = None
+            if isinstance(fact, LedgerRow):  # a row of a ledger file: refusals name its line
+                line = fact.line
+                if fact.error is not None:
+                    failure = RefusedFact(None, position, fact.error, line)
+                    if errors == "raise":
+                        refused.append(failure)
+                    else:
+                        yield failure
+                    continue
+                fact = fact.fact
             try:
                 yield evaluate(fact, day, matcher)
             except FactError as exc:
                 failure = RefusedFact(
-                    exc.fact_id if isinstance(exc.fact_id, str) else None, position, str(exc)
+                    exc.fact_id if isinstance(exc.fact_id, str) else None,
+                    position,
+                    str(exc),
+                    line,
                 )
                 if errors == "raise":
                     refused.append(failure)
@@ -214,7 +242,9 @@ class Pack:
         if refused:
             raise BatchError(refused)
 
-    def report(self, facts: Iterable[Fact | Mapping[str, Any]], as_of: date | str) -> Report:
+    def report(
+        self, facts: Iterable[Fact | Mapping[str, Any] | LedgerRow], as_of: date | str
+    ) -> Report:
         """Counts over a ledger as of a date: per kind and category, closed and open,
         overdue, per responsible tier and lifecycle stage. Refused facts are listed in
         ``Report.refused`` with their position and error, not counted; they do not stop it."""
@@ -243,12 +273,17 @@ def load_pack(
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine `{engine}`; available: {', '.join(ENGINES)}")
-    directory = resolve_pack_dir(name_or_path)
-    root = policies_dir() if directory.parent == policies_dir() else None
-    # Hashed before reading: an edit landing in between gives a revision older than the text,
-    # which a reload sees as a change and loads again, never the other way round.
-    revision = pack_revision(directory) if directory.is_dir() else None
-    model, located = read_pack(directory, root)
+    try:
+        directory = resolve_pack_dir(name_or_path)
+        root = policies_dir() if directory.parent == policies_dir() else None
+        # Hashed before reading: an edit landing in between gives a revision older than the
+        # text, which a reload sees as a change and loads again, never the other way round.
+        revision = pack_revision(directory) if directory.is_dir() else None
+        model, located = read_pack(directory, root)
+    except OSError as exc:  # a name too long, a loop of links: the path, not the pack
+        raise PackError(
+            [Diagnostic("unreadable", f"cannot read the pack: {exc.strerror}", shown(name_or_path))]
+        ) from None
     resolved = resolve_notices(calendar_notices)
     notices = resolved.notices
     calendar = build_calendar(model.calendar.extra_holidays, model.calendar.extra_workdays, notices)

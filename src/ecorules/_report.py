@@ -54,6 +54,8 @@ class RefusedFact(_Dumpable):
     position: int
     """The fact's place in the ledger, counting from 1."""
     error: str
+    line: int | None = None
+    """The file line the fact's row starts on, when it came from a ledger file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,9 @@ class Report(_Dumpable):
     total: int
     groups: tuple[ReportGroup, ...]
     refused: tuple[RefusedFact, ...]
+    """The first refused facts (up to ``max_refused``), each with its position and error."""
+    refused_count: int = 0
+    """How many facts were refused in all."""
     calendar: CalendarIdentity | None = None
     """The calendar the counts were computed with (overdue-ness depends on it)."""
     figures: Figures | None = None
@@ -110,9 +115,10 @@ def build_report(
     figures = FigureTally(pack, as_of_date)
     tallies: dict[tuple[str, str | None], _Tally] = {}
     refused: list[RefusedFact] = []
-    total = 0
+    total = refused_count = 0
     for result in pack.evaluate_many(facts, as_of):
         if isinstance(result, RefusedFact):
+            refused_count += 1
             if len(refused) < max_refused:
                 refused.append(result)
             continue
@@ -148,6 +154,7 @@ def build_report(
         total=total,
         groups=tuple(groups),
         refused=tuple(refused),
+        refused_count=refused_count,
         calendar=pack.calendar_identity,
         figures=figures.figures(),
     )

@@ -9,6 +9,7 @@ and bound what anchors and aliases can expand to.
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -287,14 +288,17 @@ def load_file(path: Path, display: str | None = None) -> Located:
     """Read and parse a YAML file; unreadable or non-UTF-8 files give a diagnostic too."""
     name = display or str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        if not stat.S_ISREG(path.stat().st_mode):  # /dev/zero, a FIFO: endless, or blocking
+            raise YamlProblem(Diagnostic("not_a_file", "not a regular file", name))
+        with path.open("rb") as handle:  # bounded even where the size stat gives is not
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
             raise YamlProblem(
                 Diagnostic(
                     "file_too_large", f"the file is larger than {MAX_FILE_BYTES} bytes", name
                 )
             )
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise YamlProblem(
             Diagnostic("not_utf8", f"the file is not UTF-8 text ({exc.reason})", name)
