@@ -291,7 +291,7 @@ ATTRS = MINIMAL.replace(
         (
             {"colour": "red"},
             "attrs.colour",
-            "unknown attribute (got `red`); allowed: households, owner",
+            "unknown attribute (got `colour`); allowed: households, owner",
         ),
     ],
 )

@@ -10,7 +10,7 @@ so one compiled pack may serve any number of threads.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from operator import attrgetter
@@ -28,7 +28,7 @@ from ._decision import (
     Notice,
     Status,
 )
-from ._errors import FactError, FactProblem
+from ._errors import FactError, FactProblem, did_you_mean
 from ._fact import Fact, FactView, read_fact, to_china_date
 from ._model import Provenance, Tier
 from ._notices import horizon_warning
@@ -703,18 +703,23 @@ class CompiledPack:
                         )
                     )
             elif value not in allowed:
-                problems.append(FactProblem(name, value, f"unknown {name}", tuple(sorted(allowed))))
+                problems.append(
+                    FactProblem(name, value, _unknown(name, value, allowed), tuple(sorted(allowed)))
+                )
         if not fact.flags <= self.flags:
             known_flags = tuple(sorted(self.flags))
             for flag in sorted(fact.flags - self.flags):
-                problems.append(FactProblem("flags", flag, "unknown flag", known_flags))
+                problems.append(
+                    FactProblem("flags", flag, _unknown("flag", flag, self.flags), known_flags)
+                )
         for event, day in fact.events.items():
             if event not in self.events:
+                # The key is what is wrong, not its date: name it, and the nearest event.
                 problems.append(
                     FactProblem(
                         f"events.{event}",
-                        day.isoformat(),
-                        "unknown event",
+                        event,
+                        _unknown("event", event, self.events),
                         tuple(sorted(self.events)),
                     )
                 )
@@ -731,7 +736,10 @@ class CompiledPack:
             if spec is None:
                 problems.append(
                     FactProblem(
-                        f"attrs.{name}", attr_value, "unknown attribute", tuple(sorted(self.attrs))
+                        f"attrs.{name}",
+                        name,
+                        _unknown("attribute", name, self.attrs),
+                        tuple(sorted(self.attrs)),
                     )
                 )
             elif spec.type == "date":
@@ -1030,3 +1038,9 @@ def _attr_type_ok(spec: M.AttrSpec, value: object) -> bool:
     if spec.type == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, str)
+
+
+def _unknown(what: str, value: object, allowed: Iterable[str]) -> str:
+    """``unknown event``, with the nearest allowed name when one is close (error path only)."""
+    near = did_you_mean(value, allowed) if isinstance(value, str) else None
+    return f"unknown {what}; {near}" if near else f"unknown {what}"

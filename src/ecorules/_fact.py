@@ -9,6 +9,7 @@ error naming the field, the value and the allowed ids, never a silent miss.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -30,6 +31,17 @@ def _iso_day(text: str) -> bool:
     return text[4] == "-" and text[7] == "-" and text.isascii()
 
 
+def _no_such_day(text: str) -> ValueError:
+    """Laid out as a date but not one (2024-02-30): say so, rather than blame the format."""
+    year, month = text[:4], text[5:7]
+    if year.isdigit() and month.isdigit() and 1 <= int(month) <= 12 and int(year) >= 1:
+        length = calendar.monthrange(int(year), int(month))[1]
+        return ValueError(f"there is no such day: {year}-{month} has {length} days")
+    if month.isdigit():
+        return ValueError(f"there is no such day: a month runs from 01 to 12, not {month}")
+    return ValueError(f"expected {ACCEPTED_DATE_FORMS}")
+
+
 def to_china_date(value: object) -> date:
     """A calendar date in China Standard Time, from a date, datetime or ISO string."""
     if type(value) is str and len(value) == 10:
@@ -37,7 +49,8 @@ def to_china_date(value: object) -> date:
             try:
                 return date.fromisoformat(value)
             except ValueError:
-                pass
+                if value[:4].isdigit() and value[5:7].isdigit() and value[8:].isdigit():
+                    raise _no_such_day(value) from None
         raise ValueError(f"expected {ACCEPTED_DATE_FORMS}")
     if type(value) is date:
         return value
