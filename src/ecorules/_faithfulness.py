@@ -49,25 +49,28 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", "", text.translate(_PUNCTUATION))
 
 
+_SECTIONS = (
+    ("rules", "obligations"),
+    ("closure_chains", "steps"),
+    ("lifecycles", "stages"),
+    ("recurring", None),
+)
+
+
+def _provisions(model: M.PackModel) -> Iterator[tuple[PathKey, Any]]:
+    """Every rule, chain, lifecycle and duty, each followed by its parts, with its path."""
+    for section, parts in _SECTIONS:
+        for i, item in enumerate(getattr(model, section)):
+            yield (section, i), item
+            for j, part in enumerate(getattr(item, parts) if parts else ()):
+                yield (section, i, parts, j), part
+
+
 def quoted_items(model: M.PackModel) -> Iterator[tuple[PathKey, str, str]]:
     """(path of the quote in the pack file, item id, quote) for everything that quotes."""
-    for i, rule in enumerate(model.rules):
-        yield ("rules", i, "quote"), rule.id, rule.quote
-        for j, obligation in enumerate(rule.obligations):
-            if obligation.quote:
-                yield ("rules", i, "obligations", j, "quote"), obligation.id, obligation.quote
-    for i, chain in enumerate(model.closure_chains):
-        yield ("closure_chains", i, "quote"), chain.id, chain.quote
-        for j, step in enumerate(chain.steps):
-            if step.quote:
-                yield ("closure_chains", i, "steps", j, "quote"), step.id, step.quote
-    for i, lifecycle in enumerate(model.lifecycles):
-        yield ("lifecycles", i, "quote"), lifecycle.id, lifecycle.quote
-        for j, stage in enumerate(lifecycle.stages):
-            if stage.quote:
-                yield ("lifecycles", i, "stages", j, "quote"), stage.id, stage.quote
-    for i, duty in enumerate(model.recurring):
-        yield ("recurring", i, "quote"), duty.id, duty.quote
+    for path, item in _provisions(model):
+        if item.quote:
+            yield (*path, "quote"), item.id, item.quote
     for i, assumption in enumerate(model.assumptions):
         for j, quote in enumerate(assumption.quotes):
             yield ("assumptions", i, "quotes", j), assumption.id, quote
@@ -78,18 +81,9 @@ def quoted_items(model: M.PackModel) -> Iterator[tuple[PathKey, str, str]]:
 
 def cited_bases(model: M.PackModel) -> Iterator[tuple[PathKey, str]]:
     """(path of the basis in the pack file, basis) for every basis the pack gives."""
-    sections: list[tuple[str, list[Any], str | None]] = [
-        ("rules", list(model.rules), "obligations"),
-        ("closure_chains", list(model.closure_chains), "steps"),
-        ("lifecycles", list(model.lifecycles), "stages"),
-        ("recurring", list(model.recurring), None),
-    ]
-    for section, items, children in sections:
-        for i, item in enumerate(items):
-            yield (section, i, "basis"), item.basis
-            for j, child in enumerate(getattr(item, children) if children else []):
-                if child.basis:
-                    yield (section, i, children, j, "basis"), child.basis
+    for path, item in _provisions(model):
+        if item.basis:
+            yield (*path, "basis"), item.basis
 
 
 def faithfulness_diagnostics(

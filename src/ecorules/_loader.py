@@ -70,14 +70,16 @@ def _places() -> dict[tuple[str, ...], frozenset[str]]:
     places: dict[tuple[str, ...], frozenset[str]] = {}
 
     def visit(model: type[BaseModel], place: tuple[str, ...]) -> None:
-        if place in places or len(place) > 8:
+        if place in places:
             return
         places[place] = frozenset(info.alias or name for name, info in model.model_fields.items())
         for name, info in model.model_fields.items():
             types = list(_types_in(info.annotation))
             listed = any(getattr(t, "__origin__", None) in (list, tuple) for t in types)
             for sub in types:
-                if isinstance(sub, type) and issubclass(sub, BaseModel) and sub is not C.AllOf:
+                # Inside a condition the keys depend on which form it takes: not a place.
+                model_here = isinstance(sub, type) and issubclass(sub, BaseModel)
+                if model_here and sub.__module__ != C.__name__:
                     visit(sub, (*place, info.alias or name, *(("[]",) if listed else ())))
 
     visit(M.PackModel, ())
