@@ -178,7 +178,7 @@ class Pack:
     def compare(
         self,
         other: Pack,
-        facts: Iterable[Fact | Mapping[str, Any] | LedgerRow] = (),
+        facts: Iterable[Fact | Mapping[str, Any] | LedgerRow] | None = None,
         as_of: date | str | None = None,
         *,
         version_on: VersionOn = "as_of",
