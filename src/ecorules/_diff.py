@@ -317,7 +317,6 @@ FactChangeKind = Literal[
     "closing_tier_changed",
     "closed_changed",
     "refused_changed",
-    "version_changed",
 ]
 _FACT_MIRROR = {"appears": "disappears", "disappears": "appears"}
 
@@ -522,9 +521,9 @@ def fact_changes(old: Decision | None, new: Decision | None) -> list[FactChange]
                 "refused" if new is None else "decided",
             )
         ]
+    # Which version decided is not compared: two texts differ by name anyway, and what
+    # matters is whether what they decide differs.
     out: list[FactChange] = []
-    if old.version != new.version:
-        out.append(FactChange("version_changed", None, old.version, new.version))
     if old.responsible != new.responsible:
         out.append(FactChange("responsible_changed", None, old.responsible, new.responsible))
     if old.responsible_tier != new.responsible_tier:
