@@ -1,7 +1,7 @@
 """A pack with versions, made for the tests from the bundled Shidian pack.
 
-Nothing here is a real document. Version ``2023`` is Shidian's text as bundled, given an end
-date (2025-12-31) it does not have; version ``2026-test`` is an invented revision with
+Nothing here is a real document. Version ``2023`` is Shidian's text as bundled with
+``case_starts`` added (it runs until the next version starts); version ``2026-test`` is an invented revision with
 shorter route-B windows (10 → 7 and 15 → 12 working days) and its source text edited to
 match, marked ``test_fixture`` in its metadata. It is written to a temporary directory
 per test, never bundled.
@@ -40,9 +40,9 @@ def write_version(root: Path, version: str, pairs: list[tuple[str, str]] = []) -
 OLD_META = [
     (
         "  valid_from: 2023-05-17\n",
-        "  valid_from: 2023-05-17\n  valid_until: 2025-12-31\n"
+        "  valid_from: 2023-05-17\n"
         "  case_starts: [reported, transferred]\n"
-        "  test_fixture: the bundled text with an end date and case_starts added for the tests\n",
+        "  test_fixture: the bundled text with case_starts added for the tests\n",
     )
 ]
 NEW_META = [
@@ -73,11 +73,15 @@ NEW_META = [
 ]
 
 
-def versioned_shidian(root: Path) -> Path:
-    """``root/shidian`` holding versions ``2023`` and ``2026-test``; returns it."""
+def versioned_shidian(root: Path, starts: str = "2026-01-01", *, later: bool = True) -> Path:
+    """``root/shidian`` holding versions ``2023`` and (``later``) ``2026-test``, which starts
+    on ``starts``; returns it."""
     pack = root / "shidian"
     write_version(pack, "2023", OLD_META)
-    new = write_version(pack, "2026-test", NEW_META)
+    if not later:
+        return pack
+    meta = [(NEW_META[0][0], NEW_META[0][1].replace("2026-01-01", starts)), *NEW_META[1:]]
+    new = write_version(pack, "2026-test", meta)
     _edit(
         new / "source.txt",
         ("在问题移交后10个工作日内报县级对应的牵头部门审核形成县级整改方案", "在问题移交后7个工作日内报县级对应的牵头部门审核形成县级整改方案"),

@@ -7,7 +7,9 @@ So a pack may hold its versions side by side, one directory each::
     policies/<name>/versions/<version>/pack.yaml (+ source.txt, cases/)
 
 each with its validity (``metadata.valid_from``/``valid_until``) and the version it
-``supersedes``. A pack with one version keeps the plain layout (``policies/<name>/pack.yaml``).
+``supersedes``. A version without ``valid_until`` is in force until the next one starts
+(as an OpenFisca value holds until the next dated value), so adding a version leaves the
+files — and so the revision and decision ids — of the versions before it untouched. A pack with one version keeps the plain layout (``policies/<name>/pack.yaml``).
 
 Which version decides, as Camunda binds a running case to the decision version it started
 with and Drools rules carry effective dates: by default the version in force on the date the
@@ -59,7 +61,8 @@ def in_order(versions: Sequence[Pack]) -> list[Pack]:
 
 
 def in_force(versions: Sequence[Pack], day: date) -> Pack:
-    """The version in force on ``day``; where none is (a gap, before the first, after the
+    """The version in force on ``day`` (one without ``valid_until`` runs until the next
+    starts); where none is (a gap, before the first, after the
     last), the latest that started by then, else the first. The caller's validity check
     then warns (``pack_not_in_force``). Where versions overlap (``ecorules check`` reports
     it), the one that started later wins."""
@@ -114,7 +117,7 @@ def choose(
                     )
                 ]
             )
-    if len(versions) == 1 and pack.version is None:
+    if versions == (pack,):  # no versions: the pack decides by itself, as before
         return pack, None
     start = case_start(data, pack.case_starts, as_of) if version_on == "start" else None
     if version is not None:
@@ -136,22 +139,17 @@ def version_diagnostics(pack: Pack) -> Iterator[Diagnostic]:
         located = later.located
         assert located is not None
         if new.valid_from is None:
-            yield located.diagnostic(
-                ("metadata",),
-                "version_without_start",
-                f"version `{later.version}` follows `{earlier.version}` but has no `valid_from`",
-            )
-        elif old.valid_until is None or old.valid_until >= new.valid_from:
-            until = "no end" if old.valid_until is None else f"until {old.valid_until}"
+            pass  # reported below, once per version
+        elif old.valid_until is not None and old.valid_until >= new.valid_from:
             yield located.diagnostic(
                 ("metadata", "valid_from"),
                 "versions_overlap",
                 f"version `{later.version}` starts {new.valid_from} while `{earlier.version}` "
-                f"is still in force ({until})",
+                f"is still in force (until {old.valid_until})",
                 help=f"end `{earlier.version}` the day before: valid_until: "
                 f"{new.valid_from - timedelta(days=1)}",
             )
-        elif old.valid_until + timedelta(days=1) < new.valid_from:
+        elif old.valid_until is not None and old.valid_until + timedelta(days=1) < new.valid_from:
             yield located.diagnostic(
                 ("metadata", "valid_from"),
                 "versions_gap",
@@ -178,6 +176,16 @@ def version_diagnostics(pack: Pack) -> Iterator[Diagnostic]:
                 severity="warning",
             )
         yield from _removed_in_use(earlier, later)
+    for i, part in enumerate(versions):
+        meta = part.model.metadata
+        if meta.valid_from is None and (i > 0 or meta.supersedes is not None):
+            assert part.located is not None
+            yield part.located.diagnostic(
+                ("metadata",),
+                "version_without_start",
+                f"version `{part.version}` has no `valid_from`: only the first version may "
+                "leave it out",
+            )
     first = versions[0]
     assert first.located is not None
     if first.model.metadata.supersedes is not None:
