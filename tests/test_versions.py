@@ -188,7 +188,12 @@ def test_versions_that_line_up_are_clean(versioned: ecorules.Pack) -> None:
 
 def test_overlapping_validity_is_an_error(tmp_path: Path) -> None:
     pack_dir = versioned_shidian(tmp_path)
-    _meta(pack_dir, "2023", "  valid_from: 2023-05-17\n", "  valid_from: 2023-05-17\n  valid_until: 2026-03-31\n")
+    _meta(
+        pack_dir,
+        "2023",
+        "  valid_from: 2023-05-17\n",
+        "  valid_from: 2023-05-17\n  valid_until: 2026-03-31\n",
+    )
     found = list(version_diagnostics(ecorules.load_pack(pack_dir)))
     assert [(d.code, d.severity) for d in found] == [("versions_overlap", "error")]
     assert found[0].help == "end `2023` the day before: valid_until: 2025-12-31"
@@ -197,7 +202,12 @@ def test_overlapping_validity_is_an_error(tmp_path: Path) -> None:
 
 def test_a_gap_between_versions_is_a_warning(tmp_path: Path) -> None:
     pack_dir = versioned_shidian(tmp_path)
-    _meta(pack_dir, "2023", "  valid_from: 2023-05-17\n", "  valid_from: 2023-05-17\n  valid_until: 2025-11-30\n")
+    _meta(
+        pack_dir,
+        "2023",
+        "  valid_from: 2023-05-17\n",
+        "  valid_from: 2023-05-17\n  valid_until: 2025-11-30\n",
+    )
     found = list(version_diagnostics(ecorules.load_pack(pack_dir)))
     assert [(d.code, d.severity) for d in found] == [("versions_gap", "warning")]
     assert "from 2025-12-01 to 2025-12-31" in found[0].message
@@ -209,13 +219,23 @@ def test_a_gap_between_versions_is_a_warning(tmp_path: Path) -> None:
 def test_a_supersedes_chain_must_follow_the_dates(tmp_path: Path) -> None:
     pack_dir = versioned_shidian(tmp_path)
     _meta(pack_dir, "2026-test", "  supersedes: '2023'\n", "  supersedes: '2019'\n")
-    _meta(pack_dir, "2023", "  valid_from: 2023-05-17\n", "  valid_from: 2023-05-17\n  supersedes: '2019'\n")
+    _meta(
+        pack_dir,
+        "2023",
+        "  valid_from: 2023-05-17\n",
+        "  valid_from: 2023-05-17\n  supersedes: '2019'\n",
+    )
     assert codes(ecorules.load_pack(pack_dir)) == ["supersedes_mismatch", "supersedes_mismatch"]
 
 
 def test_versions_should_agree_on_what_starts_a_case(tmp_path: Path) -> None:
     pack_dir = versioned_shidian(tmp_path)
-    _meta(pack_dir, "2026-test", "  case_starts: [reported, transferred]\n", "  case_starts: [transferred]\n")
+    _meta(
+        pack_dir,
+        "2026-test",
+        "  case_starts: [reported, transferred]\n",
+        "  case_starts: [transferred]\n",
+    )
     assert codes(ecorules.load_pack(pack_dir)) == ["case_starts_differ"]
     _meta(pack_dir, "2026-test", "  case_starts: [transferred]\n", "")
     _meta(pack_dir, "2023", "  case_starts: [reported, transferred]\n", "")
@@ -302,7 +322,9 @@ def test_cli_evaluate_names_the_version(tmp_path: Path) -> None:
             *options, stdin=fact,
         )  # fmt: skip
         assert json.loads(out.stdout)["version"] == version, options
-    bad = cli("evaluate", str(pack_dir), "-", "--as-of", "2026-02-01", "--pack-version", "x", stdin=fact)
+    bad = cli(
+        "evaluate", str(pack_dir), "-", "--as-of", "2026-02-01", "--pack-version", "x", stdin=fact
+    )
     assert bad.returncode == 1 and "version" in bad.stderr
 
 

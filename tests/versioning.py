@@ -1,10 +1,10 @@
 """A pack with versions, made for the tests from the bundled Shidian pack.
 
 Nothing here is a real document. Version ``2023`` is Shidian's text as bundled with
-``case_starts`` added (it runs until the next version starts); version ``2026-test`` is an invented revision with
-shorter route-B windows (10 → 7 and 15 → 12 working days) and its source text edited to
-match, marked ``test_fixture`` in its metadata. It is written to a temporary directory
-per test, never bundled.
+``case_starts`` added (it runs until the next version starts); version ``2026-test`` is an
+invented revision with shorter route-B windows (10 → 7 and 15 → 12 working days) and its
+source text edited to match, marked ``test_fixture`` in its metadata. It is written to a
+temporary directory per test, never bundled.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _edit(path: Path, *pairs: tuple[str, str]) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def write_version(root: Path, version: str, pairs: list[tuple[str, str]] = []) -> Path:
+def write_version(root: Path, version: str, pairs: tuple[tuple[str, str], ...] = ()) -> Path:
     """Copy bundled Shidian (without its cases) to ``root/versions/<version>`` and edit it."""
     target = root / "versions" / version
     target.mkdir(parents=True)
@@ -66,10 +66,12 @@ NEW_META = [
         "    quote: 在问题移交后7个工作日内报县级对应的牵头部门审核形成县级整改方案\n"
         "    rows: [SD-23",
     ),
-    ("        window: {working_days: 15}\n        done_when: county_plan_submitted\n"
-     "        quote: 于问题移交后15个工作日内",
-     "        window: {working_days: 12}\n        done_when: county_plan_submitted\n"
-     "        quote: 于问题移交后12个工作日内"),
+    (
+        "        window: {working_days: 15}\n        done_when: county_plan_submitted\n"
+        "        quote: 于问题移交后15个工作日内",
+        "        window: {working_days: 12}\n        done_when: county_plan_submitted\n"
+        "        quote: 于问题移交后12个工作日内",
+    ),
 ]
 
 
@@ -84,7 +86,10 @@ def versioned_shidian(root: Path, starts: str = "2026-01-01", *, later: bool = T
     new = write_version(pack, "2026-test", meta)
     _edit(
         new / "source.txt",
-        ("在问题移交后10个工作日内报县级对应的牵头部门审核形成县级整改方案", "在问题移交后7个工作日内报县级对应的牵头部门审核形成县级整改方案"),
+        (
+            "在问题移交后10个工作日内报县级对应的牵头部门审核形成县级整改方案",
+            "在问题移交后7个工作日内报县级对应的牵头部门审核形成县级整改方案",
+        ),
         ("于问题移交后15个工作日内", "于问题移交后12个工作日内"),
     )
     return pack

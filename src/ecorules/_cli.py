@@ -275,9 +275,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if ledger:
         return _evaluate_ledger(pack, args, as_of, columns, output)
     fact = _read_fact(args.fact)
-    decision = pack.evaluate(
-        fact, as_of, version_on=args.version_on, version=args.pack_version
-    )
+    decision = pack.evaluate(fact, as_of, version_on=args.version_on, version=args.pack_version)
     with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
         if args.format == "json":
             out.write(decision.model_dump_json(indent=2) + "\n")

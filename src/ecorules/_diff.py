@@ -279,10 +279,8 @@ def structural_changes(old: M.PackModel, new: M.PackModel) -> list[Change]:
         for name, render in fields.items():
             if not hasattr(a, name):
                 continue
-            va, vb = getattr(a, name), getattr(b, name)
-            if va == vb:
-                continue
-            sa, sb = render(va, roles_old), render(vb, roles_new)
+            # Rendered before comparing: an actor whose role moved tier reads differently.
+            sa, sb = render(getattr(a, name), roles_old), render(getattr(b, name), roles_new)
             if sa != sb:
                 changes.append(Change(section, item_id, "changed", name, sa, sb, within_b))
         for order_of in ("steps", "stages"):
@@ -335,7 +333,9 @@ class FactChange(_Dumpable):
         what = self.change.replace("_", " ")
         subject = f"`{self.action}` " if self.action else ""
         if self.change in ("appears", "disappears"):
-            return f"{subject}{what}" + (f" ({self.new or self.old})" if self.new or self.old else "")
+            return f"{subject}{what}" + (
+                f" ({self.new or self.old})" if self.new or self.old else ""
+            )
         return f"{subject}{what}: {self.old or 'none'} → {self.new or 'none'}"
 
     def mirrored(self) -> FactChange:
@@ -461,7 +461,9 @@ class Comparison(_Dumpable):
     def table(self) -> str:
         """A plain-text rendering: the structural changes, then the changed facts, then the
         summary."""
-        lines = [f"{self.old} ({_short(self.old_revision)}) → {self.new} ({_short(self.new_revision)})"]
+        lines = [
+            f"{self.old} ({_short(self.old_revision)}) → {self.new} ({_short(self.new_revision)})"
+        ]
         if not self.changes:
             lines.append("no structural change")
         else:
@@ -630,4 +632,3 @@ def _count(
     counts["due_later"] += any(c.new > c.old for c in moved if c.new and c.old)
     counts["responsible_tier_changes"] += "responsible_tier_changed" in kinds
     counts["closing_tier_changes"] += "closing_tier_changed" in kinds
-

@@ -82,7 +82,9 @@ def run_diff(args: argparse.Namespace) -> int:
         raise FactError([FactProblem("--as-of", "", "a ledger is decided as of a date")])
     as_of = parse_as_of(args.as_of) if args.as_of else None
     columns = parse_columns(args.columns)
-    output = check_output(args.output, tuple(x for x in (args.ledger,) if x)) if args.output else None
+    output = (
+        check_output(args.output, tuple(x for x in (args.ledger,) if x)) if args.output else None
+    )
     old, new = load_version(args.old), load_version(args.new)
     facts = read_ledger(args.ledger, columns) if args.ledger else None
     comparison = old.compare(new, facts, as_of, version_on=args.version_on)

@@ -8,10 +8,10 @@ pack directory, so jurisdictions can keep their packs outside the library.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, partial
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -269,11 +269,12 @@ class Pack:
         like any other. Nothing a fact holds ends the batch; an exception raised by the
         ``facts`` iterable itself does."""
         day = parse_as_of(as_of)
-        evaluate, matcher = self._compiled.evaluate, self._matcher
+        evaluate: Callable[..., Decision] = self._compiled.evaluate
+        matcher = self._matcher
         if self._versions or version is not None or version_on != "start":
+            # Each fact picks its version; the plain path above stays as lean as before.
+            evaluate = partial(_by_version, self, version_on=version_on, version=version)
 
-            def evaluate(fact: Any, day: date, _: Any) -> Decision:
-                return self.evaluate(fact, day, version_on=version_on, version=version)
         refused: list[RefusedFact] = []
         for position, fact in enumerate(facts, start=1):
             line = None
@@ -352,6 +353,18 @@ def load_pack(
     calendar = build_calendar(model.calendar.extra_holidays, model.calendar.extra_workdays, notices)
     identity = calendar_identity(calendar, resolved.identities)
     return Pack(model, directory, calendar, notices, located, engine, identity, revision)
+
+
+def _by_version(
+    pack: Pack,
+    fact: Any,
+    day: date,
+    _matcher: object,
+    *,
+    version_on: VersionOn,
+    version: str | None,
+) -> Decision:
+    return pack.evaluate(fact, day, version_on=version_on, version=version)
 
 
 def _load_versions(

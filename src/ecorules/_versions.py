@@ -9,7 +9,8 @@ So a pack may hold its versions side by side, one directory each::
 each with its validity (``metadata.valid_from``/``valid_until``) and the version it
 ``supersedes``. A version without ``valid_until`` is in force until the next one starts
 (as an OpenFisca value holds until the next dated value), so adding a version leaves the
-files — and so the revision and decision ids — of the versions before it untouched. A pack with one version keeps the plain layout (``policies/<name>/pack.yaml``).
+files — and so the revision and decision ids — of the versions before it untouched. A pack
+with one version keeps the plain layout (``policies/<name>/pack.yaml``).
 
 Which version decides, as Camunda binds a running case to the decision version it started
 with and Drools rules carry effective dates: by default the version in force on the date the
@@ -25,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -68,7 +70,9 @@ def in_force(versions: Sequence[Pack], day: date) -> Pack:
     it), the one that started later wins."""
     started = [p for p in versions if (p.model.metadata.valid_from or date.min) <= day]
     current = [
-        p for p in started if p.model.metadata.valid_until is None or day <= p.model.metadata.valid_until
+        p
+        for p in started
+        if p.model.metadata.valid_until is None or day <= p.model.metadata.valid_until
     ]
     if current:
         return current[-1]
@@ -134,7 +138,7 @@ def version_diagnostics(pack: Pack) -> Iterator[Diagnostic]:
     versions = pack.versions
     if len(versions) < 2:
         return
-    for earlier, later in zip(versions, versions[1:], strict=False):
+    for earlier, later in pairwise(versions):
         old, new = earlier.model.metadata, later.model.metadata
         located = later.located
         assert located is not None
