@@ -379,3 +379,47 @@ def test_the_fixture_revision_is_not_bundled() -> None:
 def test_write_version_copies_without_cases(tmp_path: Path) -> None:
     target = write_version(tmp_path, "x")
     assert sorted(p.name for p in target.iterdir()) == ["pack.yaml", "source.txt"]
+
+
+# -- the HTTP service ------------------------------------------------------------------------
+
+
+def test_the_service_decides_by_version_and_says_which(tmp_path: Path) -> None:
+    pytest.importorskip("starlette")
+    from openapi_spec_validator import validate
+
+    from tests.live_server import start_server
+
+    pack_dir = versioned_shidian(tmp_path)
+    live = start_server(tmp_path, str(pack_dir))
+    try:
+        with live.client() as http:
+            body = {"fact": started("2025-12-20"), "as_of": "2026-02-01"}
+            url = "/packs/shidian/evaluate"
+            default = http.post(url, json=body)
+            assert default.status_code == 200, default.text
+            assert default.json()["version"] == "2023"
+            old_revision = default.json()["revision"]
+            assert default.headers["ecorules-revision"] == old_revision
+            as_of = http.post(url, params={"version_on": "as_of"}, json=body)
+            assert as_of.json()["version"] == "2026-test"
+            assert as_of.headers["ecorules-revision"] != old_revision
+            named = http.post(url, params={"version": "2026-test"}, json=body)
+            assert named.json()["version"] == "2026-test"
+            batch = http.post(
+                url,
+                params={"version": "2026-test"},
+                json={"facts": [body["fact"]], "as_of": "2026-02-01"},
+            )
+            assert batch.json()["results"][0]["decision"]["version"] == "2026-test"
+            unknown = http.post(url, params={"version": "1999"}, json=body)
+            assert unknown.status_code == 422
+            assert unknown.json()["errors"][0]["field"] == "version"
+            bad = http.post(url, params={"version_on": "soon"}, json=body)
+            assert bad.status_code == 400
+            detail = http.get("/packs/shidian").json()
+            assert [v["version"] for v in detail["versions"]] == ["2023", "2026-test"]
+            assert detail["versions"][0]["revision"] == old_revision
+            validate(http.get("/openapi.json").json())
+    finally:
+        live.stop()
