@@ -315,7 +315,7 @@ def _served(pack: Pack) -> Served:
         "succeeded_by": meta.succeeded_by,
         "revision": pack.revision,
     }
-    detail = {
+    detail: dict[str, Any] = {
         **summary,
         "metadata": meta.model_dump(mode="json"),
         "vocabulary": model.vocabulary.model_dump(mode="json"),
