@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import ecorules
 from ecorules import _model as M
-from ecorules._diff import Change, structural_changes
+from ecorules._diff import PackChange, structural_changes
 from tests.strategies import facts_as_of
 from tests.versioning import revision_of_shidian, versioned_shidian
 
@@ -47,7 +47,7 @@ LEDGER = [
 ]
 
 
-def texts(changes: tuple[Change, ...] | list[Change]) -> list[str]:
+def texts(changes: tuple[PackChange, ...] | list[PackChange]) -> list[str]:
     return [c.text for c in changes]
 
 

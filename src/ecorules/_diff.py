@@ -36,7 +36,7 @@ _MIRROR: dict[str, str] = {"added": "removed", "removed": "added", "changed": "c
 
 
 @dataclass(frozen=True, slots=True)
-class Change(_Dumpable):
+class PackChange(_Dumpable):
     """One structural difference: an item added or removed, or one of its fields changed
     (``old`` → ``new``, each in the author's terms)."""
 
@@ -60,7 +60,7 @@ class Change(_Dumpable):
             return f"{self.section} {self.field}: {_arrow(self.old, self.new)}"
         return f"{self.section} `{self.id}`{where}: {self.field} {_arrow(self.old, self.new)}"
 
-    def mirrored(self) -> Change:
+    def mirrored(self) -> PackChange:
         return replace(self, change=_MIRROR[self.change], old=self.new, new=self.old)  # type: ignore[arg-type]
 
 
@@ -248,18 +248,18 @@ def _items(model: M.PackModel) -> Iterator[tuple[str, str, str | None, Any]]:
         yield "not_encoded", entry.basis, None, entry
 
 
-def structural_changes(old: M.PackModel, new: M.PackModel) -> list[Change]:
+def structural_changes(old: M.PackModel, new: M.PackModel) -> list[PackChange]:
     """The differences between two pack texts, item by item, in a stable order."""
-    changes: list[Change] = []
+    changes: list[PackChange] = []
     meta_old, meta_new = old.metadata, new.metadata
     for name in _METADATA:
         a, b = _json(getattr(meta_old, name)), _json(getattr(meta_new, name))
         if a != b:
-            changes.append(Change("metadata", name, "changed", name, a, b))
+            changes.append(PackChange("metadata", name, "changed", name, a, b))
     for name in ("extra_holidays", "extra_workdays"):
         a, b = _json(getattr(old.calendar, name)), _json(getattr(new.calendar, name))
         if a != b:
-            changes.append(Change("calendar", name, "changed", name, a, b))
+            changes.append(PackChange("calendar", name, "changed", name, a, b))
     roles_old = {r.id: r for r in old.roles}
     roles_new = {r.id: r for r in new.roles}
     before = {(s, i): (w, item) for s, i, w, item in _items(old)}
@@ -267,14 +267,14 @@ def structural_changes(old: M.PackModel, new: M.PackModel) -> list[Change]:
     for key in sorted(before.keys() | after.keys()):
         section, item_id = key
         if key not in after:
-            changes.append(Change(section, item_id, "removed", within=before[key][0]))
+            changes.append(PackChange(section, item_id, "removed", within=before[key][0]))
             continue
         if key not in before:
-            changes.append(Change(section, item_id, "added", within=after[key][0]))
+            changes.append(PackChange(section, item_id, "added", within=after[key][0]))
             continue
         (within_a, a), (within_b, b) = before[key], after[key]
         if within_a != within_b:
-            changes.append(Change(section, item_id, "changed", "within", within_a, within_b))
+            changes.append(PackChange(section, item_id, "changed", "within", within_a, within_b))
         fields = _FIELDS.get(section, _FIELDS["term"])
         for name, render in fields.items():
             if not hasattr(a, name):
@@ -282,13 +282,13 @@ def structural_changes(old: M.PackModel, new: M.PackModel) -> list[Change]:
             # Rendered before comparing: an actor whose role moved tier reads differently.
             sa, sb = render(getattr(a, name), roles_old), render(getattr(b, name), roles_new)
             if sa != sb:
-                changes.append(Change(section, item_id, "changed", name, sa, sb, within_b))
+                changes.append(PackChange(section, item_id, "changed", name, sa, sb, within_b))
         for order_of in ("steps", "stages"):
             ids_a = [x.id for x in getattr(a, order_of, [])]
             ids_b = [x.id for x in getattr(b, order_of, [])]
             if ids_a != ids_b and set(ids_a) == set(ids_b):
                 changes.append(
-                    Change(
+                    PackChange(
                         section,
                         item_id,
                         "changed",
@@ -369,7 +369,7 @@ def _change_key(c: FactChange) -> tuple[str, str]:
 
 
 @dataclass(frozen=True, slots=True)
-class Summary(_Dumpable):
+class ComparisonSummary(_Dumpable):
     """Counts over the compared facts."""
 
     facts: int
@@ -385,7 +385,7 @@ class Summary(_Dumpable):
     refused_before_only: int
     refused_after_only: int
 
-    def mirrored(self) -> Summary:
+    def mirrored(self) -> ComparisonSummary:
         return replace(
             self,
             become_overdue=self.no_longer_overdue,
@@ -427,10 +427,10 @@ class Comparison(_Dumpable):
     old_revision: str
     new_revision: str
     as_of: date | None
-    changes: tuple[Change, ...]
+    changes: tuple[PackChange, ...]
     facts: tuple[ComparedFact, ...] = ()
     """Only the facts whose decision differs, in their order."""
-    summary: Summary | None = None
+    summary: ComparisonSummary | None = None
     """Counts over the facts; None when no facts were compared."""
 
     @property
@@ -483,7 +483,7 @@ def _short(revision: str) -> str:
     return revision.removeprefix("sha256:")[:12]
 
 
-def _structural_key(c: Change) -> tuple[int, str, str, str]:
+def _structural_key(c: PackChange) -> tuple[int, str, str, str]:
     return (0 if c.section in ("metadata", "calendar") else 1, c.section, c.id, c.field or "")
 
 
@@ -570,7 +570,7 @@ def compare(
     changes = tuple(sorted(structural_changes(old.model, new.model), key=_structural_key))
     day = parse_as_of(as_of) if as_of is not None else None
     compared: list[ComparedFact] = []
-    counts = dict.fromkeys(Summary.__dataclass_fields__, 0)
+    counts = dict.fromkeys(ComparisonSummary.__dataclass_fields__, 0)
     summary = None
     if day is not None and facts is not None:
         for position, fact in enumerate(facts, start=1):
@@ -595,7 +595,7 @@ def compare(
                     b is not None and _overdue(b),
                 )
             )
-        summary = Summary(**counts)
+        summary = ComparisonSummary(**counts)
     return Comparison(
         old.name, new.name, old.revision, new.revision, day, changes, tuple(compared), summary
     )
