@@ -423,3 +423,12 @@ def test_the_service_decides_by_version_and_says_which(tmp_path: Path) -> None:
             validate(http.get("/openapi.json").json())
     finally:
         live.stop()
+
+
+def test_annotate_reviews_the_newest_version_or_a_named_one(tmp_path: Path) -> None:
+    pack_dir = versioned_shidian(tmp_path)
+    revised = "在问题移交后7个工作日内报县级对应的牵头部门审核"
+    for name, has_revision in ((str(pack_dir), True), (f"{pack_dir}@2023", False)):
+        out = cli("annotate", name, "--format", "json")
+        assert out.returncode == 0, out.stderr
+        assert (revised in out.stdout) is has_revision, name
