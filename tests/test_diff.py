@@ -212,6 +212,7 @@ def test_json_and_table(shidian: ecorules.Pack, revision: ecorules.Pack) -> None
 # -- properties ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # property-based
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_a_pack_compared_with_itself_is_empty(shidian: ecorules.Pack, data: st.DataObject) -> None:
@@ -252,6 +253,7 @@ def _mutations(model: M.PackModel) -> st.SearchStrategy[M.PackModel]:
     return build()
 
 
+@pytest.mark.slow  # property-based
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_a_diff_the_other_way_is_its_mirror(shidian: ecorules.Pack, data: st.DataObject) -> None:

@@ -345,6 +345,7 @@ def with_and_without_later(
     return alone, later
 
 
+@pytest.mark.slow  # property-based
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_pinning_by_start_survives_a_later_version(
@@ -432,3 +433,18 @@ def test_annotate_reviews_the_newest_version_or_a_named_one(tmp_path: Path) -> N
         out = cli("annotate", name, "--format", "json")
         assert out.returncode == 0, out.stderr
         assert (revised in out.stdout) is has_revision, name
+
+
+def test_case_starts_name_declared_events(tmp_path: Path) -> None:
+    pack_dir = versioned_shidian(tmp_path, later=False)
+    _meta(
+        pack_dir,
+        "2023",
+        "case_starts: [reported, transferred]",
+        "case_starts: [reported, transfered]",
+    )
+    with pytest.raises(ecorules.PackError) as caught:
+        ecorules.load_pack(pack_dir)
+    [found] = caught.value.diagnostics
+    assert (found.code, found.line) == ("undeclared_event", 18)
+    assert found.help is not None and "transferred" in found.help

@@ -426,6 +426,8 @@ def pack_references(pack: M.PackModel) -> Iterator[tuple[str, str, PathKey]]:
             yield section, target, (*base, "overrides", j)
         yield from assumptions(model.assumptions, base)
 
+    for i, event in enumerate(pack.metadata.case_starts):
+        yield "event", event, ("metadata", "case_starts", i)
     for i, rule in enumerate(pack.rules):
         base: PathKey = ("rules", i)
         yield from item(base, rule, "rule")
