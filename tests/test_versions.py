@@ -448,3 +448,39 @@ def test_case_starts_name_declared_events(tmp_path: Path) -> None:
     [found] = caught.value.diagnostics
     assert (found.code, found.line) == ("undeclared_event", 18)
     assert found.help is not None and "transferred" in found.help
+
+
+def test_reports_name_roles_an_old_version_decided_with(tmp_path: Path) -> None:
+    pack_dir = versioned_shidian(tmp_path)
+    path = pack_dir / "versions" / "2026-test" / "pack.yaml"
+    path.write_text(re.sub(r"\bsd_township_gov\b", "sd_township", path.read_text("utf-8")), "utf-8")
+    pack = ecorules.load_pack(pack_dir)
+    assert pack.role("sd_township_gov").tier == "township"  # only the 2023 version has it
+    with pytest.raises(KeyError):
+        pack.role("nobody")
+    report = pack.report([started("2025-12-20")], "2026-02-01")
+    [body] = report.figures.bodies
+    assert (body.role, body.name, body.tier) == ("sd_township_gov", "乡镇人民政府", "township")
+
+
+def test_reports_count_stages_an_old_version_decided_with(tmp_path: Path) -> None:
+    root = tmp_path / "xiamen"
+    starts = "  document: source.txt\n"
+    first = f"{starts}  case_starts: [case_transferred]\n  test_fixture: for the tests\n"
+    write_version(root, "a", ((starts, first),), pack="xiamen")
+    later = first.replace("for the tests", "invented revision for the tests")
+    renamed = (
+        (starts, f"{later}  valid_from: 2025-01-01\n  supersedes: a\n"),
+        ("{id: stage_filing, title: 立案", "{id: stage_registered, title: 立案"),
+    )
+    write_version(root, "b", renamed, pack="xiamen")
+    pack = ecorules.load_pack(root)
+    assert codes(pack) == []
+    crime = {"kind": "case", "flags": ["suspected_crime"]}
+    old_case = {**crime, "events": {"case_transferred": "2024-06-01", "case_filed": "2024-06-10"}}
+    new_case = {**crime, "events": {"case_transferred": "2025-02-01", "case_filed": "2025-02-10"}}
+    assert pack.evaluate(old_case, "2025-06-01").stage == "stage_filing"
+    report = pack.report([old_case, new_case], "2025-06-01")
+    [group] = [g for g in report.groups if g.category is None and g.kind == "case"]
+    at = {s.stage: s.at for s in group.stages}
+    assert at == {"stage_filing": 1, "stage_registered": 1, "stage_transfer": 0}

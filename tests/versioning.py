@@ -25,11 +25,14 @@ def _edit(path: Path, *pairs: tuple[str, str]) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def write_version(root: Path, version: str, pairs: tuple[tuple[str, str], ...] = ()) -> Path:
-    """Copy bundled Shidian (without its cases) to ``root/versions/<version>`` and edit it."""
+def write_version(
+    root: Path, version: str, pairs: tuple[tuple[str, str], ...] = (), pack: str = "shidian"
+) -> Path:
+    """Copy a bundled pack (Shidian unless told; without its cases) to
+    ``root/versions/<version>`` and edit it."""
     target = root / "versions" / version
     target.mkdir(parents=True)
-    source = policies_dir() / "shidian"
+    source = policies_dir() / pack
     shutil.copy(source / "pack.yaml", target / "pack.yaml")
     shutil.copy(source / "source.txt", target / "source.txt")
     if pairs:

@@ -201,9 +201,12 @@ class Pack:
         return list(self.model.assumptions)
 
     def role(self, role_id: str) -> M.Role:
-        for role in self.model.roles:
-            if role.id == role_id:
-                return role
+        """The role with this id; in a pack with versions, as the newest version that has
+        it declares it (a case decided by an old version may name a role since removed)."""
+        for part in reversed(self.versions):
+            for role in part.model.roles:
+                if role.id == role_id:
+                    return role
         raise KeyError(role_id)
 
     def fact_json_schema(self) -> dict[str, Any]:
