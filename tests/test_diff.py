@@ -315,3 +315,22 @@ def test_cli_diff_versions_of_a_pack(tmp_path: Path) -> None:
     unknown = cli("diff", f"{pack}@2023", f"{pack}@2027")
     assert unknown.returncode == 1
     assert "unknown_version" in unknown.stderr and "versions: 2023, 2026-test" in unknown.stderr
+
+
+def test_a_chain_closed_at_another_tier(shidian: ecorules.Pack) -> None:
+    model = shidian.model
+    chains = []
+    for chain in model.closure_chains:
+        if chain.id == "c1_national_provincial":
+            last = chain.steps[-1].model_copy(update={"actor": "sd_eeb_branch"})
+            chain = chain.model_copy(update={"steps": [*chain.steps[:-1], last]})
+        chains.append(chain)
+    new = _pack(shidian, _edited(model, closure_chains=chains), "sha256:county-closes")
+    found = shidian.compare(new, LEDGER[:1], "2026-01-02")
+    assert "step `c1_close` (in c1_national_provincial): actor " in found.changes[0].text
+    assert found.changes[0].old == "yn_gov_leader_in_charge (provincial)"
+    assert found.changes[0].new == "sd_eeb_branch (county)"
+    [fact] = found.facts
+    assert [c.text for c in fact.changes] == ["closing tier changed: provincial → county"]
+    assert found.summary is not None and found.summary.closing_tier_changes == 1
+    assert found.summary.text == "1 of 1 problems change, 1 change closing tier"
