@@ -38,7 +38,7 @@ from ._report import RefusedFact, Report, build_report
 if TYPE_CHECKING:
     from ._diff import Comparison
 from ._revision import decision_seed, pack_revision
-from ._versions import VersionOn, choose, is_versioned, version_dirs
+from ._versions import VERSIONS_DIR, VersionOn, choose, is_versioned, version_dirs
 from ._yamlsrc import Located
 
 Engine = Literal["native", "durable"]
@@ -417,7 +417,7 @@ def _load_versions(
         parts.append(
             Pack(
                 model,
-                directory / "versions" / version,
+                directory / VERSIONS_DIR / version,
                 calendar,
                 notices,
                 located,

@@ -30,7 +30,6 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import _model as M
 from ._errors import Diagnostic, FactError, FactProblem
 from ._fact import Fact, read_fact
 from ._loader import PACK_FILE
@@ -269,7 +268,3 @@ def _terms(fact: Any) -> Iterator[tuple[str, str]]:
 def read_version_id(directory: Path) -> str | None:
     """The version id a version directory stands for, if its name is one."""
     return directory.name if VERSION_PATTERN.match(directory.name) else None
-
-
-def newest_case_starts(models: Sequence[M.PackModel]) -> tuple[str, ...]:
-    return tuple(models[-1].metadata.case_starts) if models else ()
