@@ -19,6 +19,7 @@ from ._decision import (
     Notice,
     NoticeIdentity,
 )
+from ._diff import ComparedFact, Comparison, ComparisonSummary, FactChange, PackChange
 from ._errors import (
     BatchError,
     Diagnostic,
@@ -43,15 +44,20 @@ __all__ = [
     "CalendarIdentity",
     "CalendarNotice",
     "ChainStepState",
+    "ComparedFact",
+    "Comparison",
+    "ComparisonSummary",
     "Decision",
     "Diagnostic",
     "EcorulesError",
     "Fact",
+    "FactChange",
     "FactError",
     "FactProblem",
     "Notice",
     "NoticeIdentity",
     "Pack",
+    "PackChange",
     "PackError",
     "PackInfo",
     "PackModel",

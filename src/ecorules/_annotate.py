@@ -686,16 +686,17 @@ def add_annotate_command(sub: Any) -> None:
     an = sub.add_parser(
         "annotate", help="the document sentence by sentence with the pack laid over it"
     )
-    an.add_argument("pack", help="a bundled pack name or a pack directory")
+    an.add_argument("pack", help="a bundled pack name or a pack directory [@VERSION]")
     an.add_argument("-o", "--output", help="write to this file (default: standard output)")
     an.add_argument("--format", choices=("html", "md", "json"), default="html")
     an.set_defaults(run=_annotate)
 
 
 def _annotate(args: argparse.Namespace) -> int:
-    from ._pack import load_pack
+    from ._diff_cli import load_version
 
-    pack = load_pack(args.pack)
+    # A pack with versions: its newest version, or the one named as PACK@VERSION.
+    pack = load_version(args.pack).versions[-1]
     data = review_data(pack.model, pack.path)
     if args.format == "json":
         text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"

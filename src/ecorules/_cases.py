@@ -60,6 +60,9 @@ class Want(_Strict):
     matched: list[str] = Field(default_factory=list, description="rule ids that must apply")
     not_matched: list[str] = Field(default_factory=list)
     warnings: list[str] | None = Field(default=None, description="exactly these warning codes")
+    version: str | None = Field(
+        default=None, description="in a pack with versions: the version that decides"
+    )
 
     @model_validator(mode="after")
     def _asserts_something(self) -> Want:
@@ -236,6 +239,8 @@ def _show(value: object) -> str:
 
 
 def _check_want(want: Want, d: Decision, out: list[str]) -> None:
+    if want.version is not None:
+        _differ(out, "version", want.version, d.version)
     # Scalar expectations; "none" in a case means the decision leaves the value empty.
     for name in ("responsible", "responsible_tier", "closure_chain_id", "closed"):
         wanted = getattr(want, name)

@@ -23,6 +23,7 @@ from ._annotate import add_annotate_command
 from ._calendar_cli import add_calendar_command, add_calendar_option, calendar_line
 from ._checker import check_pack
 from ._decision import Decision
+from ._diff_cli import add_diff_command
 from ._engine import FACT_DATES_FROM, FACT_DATES_UNTIL
 from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
 from ._fact import parse_as_of
@@ -32,6 +33,7 @@ from ._output import atomic_output, check_output
 from ._pack import Pack, bundled_names, load_pack
 from ._render import print_diagnostics, sarif
 from ._report import RefusedFact, Report
+from ._versions import VERSION_ON, version_diagnostics
 from ._yamlsrc import MAX_FILE_BYTES, YamlProblem, load_file, load_text
 
 STATUS_NAMES = {
@@ -119,6 +121,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--output", "-o", help="write here instead of stdout")
     ev.add_argument("--engine", choices=("native", "durable"), default="native")
+    ev.add_argument(
+        "--version-on",
+        choices=VERSION_ON,
+        default="start",
+        help="in a pack with versions: decide by the version in force on the case's start "
+        "(default) or on as_of",
+    )
+    ev.add_argument("--pack-version", metavar="VERSION", help="decide by this version of the pack")
     add_calendar_option(ev)
     ev.set_defaults(run=_evaluate)
 
@@ -194,6 +204,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_calendar_command(sub)
     add_annotate_command(sub)
+    add_diff_command(sub)
     sv = sub.add_parser("serve", help="serve packs over HTTP (needs the `server` extra)")
     sv.add_argument("packs", nargs="*", help="packs, pack directories or directories of packs")
     sv.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
@@ -264,7 +275,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if ledger:
         return _evaluate_ledger(pack, args, as_of, columns, output)
     fact = _read_fact(args.fact)
-    decision = pack.evaluate(fact, as_of)
+    decision = pack.evaluate(fact, as_of, version_on=args.version_on, version=args.pack_version)
     with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
         if args.format == "json":
             out.write(decision.model_dump_json(indent=2) + "\n")
@@ -287,7 +298,9 @@ def _evaluate_ledger(
                 refused_at.append(f"line {result.line}" if result.line else f"#{result.position}")
             yield result
 
-    results = noting(pack.evaluate_many(facts, as_of))
+    results = noting(
+        pack.evaluate_many(facts, as_of, version_on=args.version_on, version=args.pack_version)
+    )
     progress = _Progress() if sys.stderr.isatty() else None
     with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
         decided, refused = write_results(results, out, args.format or "jsonl", progress)
@@ -432,14 +445,16 @@ def _test(args: argparse.Namespace) -> int:
         pack = load_pack(name, calendar_notices=args.calendar)
         # A pack that passes its cases while the checker finds an error in it is not a
         # passing pack: run the checker first, as CI would.
-        assert pack.located is not None
-        findings = check_pack(pack.model, pack.located, pack_dir=pack.path)
+        findings = list(version_diagnostics(pack))
+        for part in pack.versions:  # a pack with versions: each is checked and tested
+            assert part.located is not None
+            findings += check_pack(part.model, part.located, pack_dir=part.path)
         if findings:
             print_diagnostics(findings)
         if any(d.severity == "error" for d in findings):
             unclean.append(pack.name)
         try:
-            cases = load_cases(pack.path, pack.model)
+            cases = [c for part in pack.versions for c in load_cases(part.path, part.model)]
         except PackError as exc:
             print_diagnostics(exc.diagnostics)
             unclean.append(pack.name)
@@ -495,12 +510,14 @@ def _check(args: argparse.Namespace) -> int:
         except PackError as exc:
             diagnostics.extend(exc.diagnostics)
             continue
-        if pack.located is not None:
-            diagnostics.extend(
-                check_pack(
-                    pack.model, pack.located, assumptions=args.assumptions, pack_dir=pack.path
+        diagnostics.extend(version_diagnostics(pack))
+        for part in pack.versions:  # a pack with versions: each version is a text to check
+            if part.located is not None:
+                diagnostics.extend(
+                    check_pack(
+                        part.model, part.located, assumptions=args.assumptions, pack_dir=part.path
+                    )
                 )
-            )
     if args.format == "json":
         print(json.dumps([d.to_json() for d in diagnostics], ensure_ascii=False, indent=2))
     elif args.format == "sarif":
@@ -635,6 +652,8 @@ def render_table(pack: Pack, decision: Decision, out: TextIO) -> None:
     if decision.responsible:
         tier = TIER_NAMES.get(decision.responsible_tier or "", "")
         out.write(f"整改责任主体: {_role_name(pack, decision.responsible)} ({tier})\n")
+    if decision.version:
+        out.write(f"版本 (version): {decision.version}\n")
     if decision.closure_chain:
         marks = " → ".join(
             f"{'✓' if s.done else '·'}{_role_name(pack, s.actor)}" for s in decision.closure_chain

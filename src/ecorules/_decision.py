@@ -164,7 +164,10 @@ class Decision(_Dumpable):
     decision_id: str | None = None
     """Derived from the pack revision, ``as_of`` and the fact: a replay gives the same id."""
     revision: str | None = None
-    """The content hash of the pack directory that decided (``Pack.revision``)."""
+    """The content hash of the pack directory that decided (``Pack.revision``); in a pack
+    with versions, of the deciding version's directory."""
+    version: str | None = None
+    """In a pack with versions, the version that decided (its directory name)."""
 
     def action(self, action_id: str) -> Action:
         """The action with this id (KeyError if the decision has none)."""

@@ -358,6 +358,8 @@ class CompiledPack:
         # Set by Pack once it knows the revision (see _revision): what decision ids are keyed on.
         self.revision: str | None = None
         self.seed: bytes = b""
+        # Set by Pack for one version of a pack with versions (see _versions).
+        self.version: str | None = None
         meta = pack.metadata
         self.valid_from = meta.valid_from
         self.valid_until = meta.valid_until
@@ -776,9 +778,12 @@ class CompiledPack:
         data: Fact | Mapping[str, Any],
         as_of: date,
         matcher: Callable[[FactView], frozenset[str]] | None = None,
+        in_force_on: tuple[date, str] | None = None,
     ) -> Decision:
         """The decision; ``matcher``, if given, decides which rules, chains, lifecycles and
-        duties apply (the durable_rules engine), and everything else is computed here."""
+        duties apply (the durable_rules engine), and everything else is computed here.
+        ``in_force_on`` is the date (and what it is) the pack's validity is checked on, when
+        it is not ``as_of``: a version of a pack decides cases by the date they started."""
         fact = self.check_fact(read_fact(data))
         if not FACT_DATES_FROM <= as_of <= FACT_DATES_UNTIL:
             raise FactError(
@@ -913,10 +918,11 @@ class CompiledPack:
         undated.sort(key=_BY_ID)
         if beyond_horizon:
             warnings.append(self.horizon_warning)
-        if (self.valid_from and as_of < self.valid_from) or (
-            self.valid_until and as_of > self.valid_until
+        on, what = (as_of, "as_of") if in_force_on is None else in_force_on
+        if (self.valid_from and on < self.valid_from) or (
+            self.valid_until and on > self.valid_until
         ):
-            message = f"as_of {as_of.isoformat()} is outside the pack's validity"
+            message = f"{what} {on.isoformat()} is outside the pack's validity"
             if self.succeeded_by:
                 message += f"; it is succeeded by `{self.succeeded_by}`"
             warnings.append(Notice(code="pack_not_in_force", message=message))
@@ -942,6 +948,7 @@ class CompiledPack:
             calendar=self.calendar_identity,
             decision_id=decision_id(self.seed, fact, as_of) if self.seed else None,
             revision=self.revision,
+            version=self.version,
         )
 
 

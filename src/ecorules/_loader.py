@@ -229,8 +229,12 @@ def shape_diagnostics(
     return out
 
 
-def read_pack(directory: Path, display_root: Path | None = None) -> tuple[M.PackModel, Located]:
-    """Load and check ``directory/pack.yaml``; raise PackError with every diagnostic."""
+def read_pack(
+    directory: Path, display_root: Path | None = None, pack_id: str | None = None
+) -> tuple[M.PackModel, Located]:
+    """Load and check ``directory/pack.yaml``; raise PackError with every diagnostic.
+    ``pack_id``: the id the pack must have (a version's directory is named by the version,
+    not the pack)."""
     pack_file = directory / PACK_FILE
     display = _display(pack_file, display_root)
     if not directory.is_dir():
@@ -252,12 +256,13 @@ def read_pack(directory: Path, display_root: Path | None = None) -> tuple[M.Pack
     except ValidationError as exc:
         raise PackError(shape_diagnostics(located, exc)) from None
     problems = list(_reference_diagnostics(model, located, directory))
-    if model.id != directory.name:
+    if model.id != (pack_id or directory.name):
         problems.append(
             located.diagnostic(
                 ("id",),
                 "pack_id_mismatch",
-                f"the pack id `{model.id}` differs from its directory `{directory.name}`",
+                f"the pack id `{model.id}` differs from its directory "
+                f"`{pack_id or directory.name}`",
             )
         )
     if problems:
@@ -423,6 +428,8 @@ def pack_references(pack: M.PackModel) -> Iterator[tuple[str, str, PathKey]]:
             yield section, target, (*base, "overrides", j)
         yield from assumptions(model.assumptions, base)
 
+    for i, event in enumerate(pack.metadata.case_starts):
+        yield "event", event, ("metadata", "case_starts", i)
     for i, rule in enumerate(pack.rules):
         base: PathKey = ("rules", i)
         yield from item(base, rule, "rule")

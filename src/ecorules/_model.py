@@ -76,6 +76,19 @@ class Metadata(Strict):
     document: str = Field(description="file of the source text, relative to the pack")
     document_kind: Literal["policy", "report"] = "policy"
     inventory: str | None = Field(default=None, description="the clause inventory this pack covers")
+    supersedes: str | None = Field(
+        default=None,
+        description="in a pack with versions: the version this one replaces (its directory name)",
+    )
+    case_starts: list[Id] = Field(
+        default_factory=list,
+        description="the events that start a case (the earliest recorded one): in a pack with "
+        "versions, the version in force on that date decides the case",
+    )
+    test_fixture: str | None = Field(
+        default=None,
+        description="set only in packs made for tests: why it exists; it is not a real document",
+    )
 
     @model_validator(mode="after")
     def _period_in_order(self) -> Metadata:

@@ -142,6 +142,21 @@ PACK_DETAIL = {
                         )
                     },
                 },
+                "versions": {
+                    "type": "array",
+                    "description": "in a pack with versions: each, oldest first",
+                    "items": {
+                        "type": "object",
+                        "required": ["version", "revision"],
+                        "properties": {
+                            "version": {"type": "string"},
+                            "valid_from": {"type": ["string", "null"], "format": "date"},
+                            "valid_until": {"type": ["string", "null"], "format": "date"},
+                            "supersedes": {"type": ["string", "null"]},
+                            "revision": {"type": "string"},
+                        },
+                    },
+                },
                 "roles": {
                     "type": "array",
                     "items": {
@@ -201,6 +216,24 @@ EXPLAIN = {
 }
 
 
+VERSION_ON_PARAM = {
+    "name": "version_on",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "enum": ["start", "as_of"], "default": "start"},
+    "description": "in a pack with versions: decide by the version in force on the case's "
+    "start (its earliest `case_starts` event; the default) or on `as_of`",
+}
+VERSION_PARAM = {
+    "name": "version",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "in a pack with versions: decide by this version (a name GET /packs/{name} "
+    "lists); an unknown one is refused (422)",
+}
+
+
 def _evaluate(fact: str, summary: str, operation: str, with_name: bool) -> dict[str, Any]:
     as_of = {
         "type": "string",
@@ -230,7 +263,8 @@ def _evaluate(fact: str, summary: str, operation: str, with_name: bool) -> dict[
             "(`facts`) with the results in order, a refused fact reported at its index "
             "and the others decided. Every decision carries its `decision_id` and the "
             "pack's `revision`.",
-            "parameters": ([NAME] if with_name else []) + [EXPLAIN],
+            "parameters": ([NAME] if with_name else [])
+            + [EXPLAIN, VERSION_ON_PARAM, VERSION_PARAM],
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": {"oneOf": [one, many]}}},
@@ -247,7 +281,8 @@ def _evaluate(fact: str, summary: str, operation: str, with_name: bool) -> dict[
                             "schema": {"type": "string"},
                         },
                         "ecorules-revision": {
-                            "description": "the deciding pack's revision (one fact only)",
+                            "description": "the deciding pack's revision; in a pack with "
+                            "versions, the deciding version's (one fact only)",
                             "schema": {"type": "string"},
                         },
                     },

@@ -8,13 +8,13 @@ pack directory, so jurisdictions can keep their packs outside the library.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, partial
 from os import PathLike
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import _model as M
 from ._calendar import CalendarNotice, WorkingCalendar, build_calendar
@@ -34,7 +34,11 @@ from ._ledger import LedgerRow
 from ._loader import PACK_FILE, read_pack
 from ._notices import NoticeSource, calendar_identity, resolve_notices
 from ._report import RefusedFact, Report, build_report
+
+if TYPE_CHECKING:
+    from ._diff import Comparison
 from ._revision import decision_seed, pack_revision
+from ._versions import VERSIONS_DIR, VersionOn, choose, is_versioned, version_dirs
 from ._yamlsrc import Located
 
 Engine = Literal["native", "durable"]
@@ -54,7 +58,7 @@ def bundled_names() -> list[str]:
     root = policies_dir()
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if (p / PACK_FILE).is_file())
+    return sorted(p.name for p in root.iterdir() if (p / PACK_FILE).is_file() or is_versioned(p))
 
 
 @dataclass(frozen=True)
@@ -127,8 +131,15 @@ class Pack:
         engine: Engine = "native",
         calendar_identity: CalendarIdentity | None = None,
         revision: str | None = None,
+        *,
+        version: str | None = None,
+        versions: Sequence[Pack] = (),
     ):
         self.model = model
+        """The pack's text; in a pack with versions, the newest version's."""
+        self.version = version
+        """In one version of a pack with versions, its id (the directory's name)."""
+        self._versions = tuple(versions)
         self.engine = engine
         self.located = located
         """Where each part of pack.yaml stood, for tools that report on the pack."""
@@ -142,6 +153,7 @@ class Pack:
         self._compiled = CompiledPack(model, calendar, self.calendar_identity)
         self._compiled.revision = self.revision
         self._compiled.seed = decision_seed(self.revision, self.notices)
+        self._compiled.version = version
         self._matcher = None
         if engine == "durable":
             from ._durable import DurableMatcher
@@ -153,6 +165,34 @@ class Pack:
         return self.model.id
 
     @property
+    def versions(self) -> tuple[Pack, ...]:
+        """Each version of the pack as a Pack of its own, oldest first (by ``valid_from``);
+        a pack without versions is its only version."""
+        return self._versions or (self,)
+
+    @property
+    def case_starts(self) -> tuple[str, ...]:
+        """The events that start a case (the newest version's ``metadata.case_starts``)."""
+        return tuple(self.versions[-1].model.metadata.case_starts)
+
+    def compare(
+        self,
+        other: Pack,
+        facts: Iterable[Fact | Mapping[str, Any] | LedgerRow] | None = None,
+        as_of: date | str | None = None,
+        *,
+        version_on: VersionOn = "as_of",
+    ) -> Comparison:
+        """What replacing this pack (the old text) by ``other`` (a revision) changes: the
+        structural differences in the author's terms, and, given facts and ``as_of``, each
+        fact's decision under both with what moved. Neither pack is changed. Decisions are
+        taken by the version in force on ``as_of`` by default (a what-if applies the
+        revision to every case); ``version_on="start"`` keeps cases on their start's."""
+        from ._diff import compare
+
+        return compare(self, other, facts, as_of, version_on=version_on)
+
+    @property
     def title(self) -> str:
         return self.model.metadata.title
 
@@ -161,9 +201,12 @@ class Pack:
         return list(self.model.assumptions)
 
     def role(self, role_id: str) -> M.Role:
-        for role in self.model.roles:
-            if role.id == role_id:
-                return role
+        """The role with this id; in a pack with versions, as the newest version that has
+        it declares it (a case decided by an old version may name a role since removed)."""
+        for part in reversed(self.versions):
+            for role in part.model.roles:
+                if role.id == role_id:
+                    return role
         raise KeyError(role_id)
 
     def fact_json_schema(self) -> dict[str, Any]:
@@ -174,7 +217,13 @@ class Pack:
         return fact_json_schema(self.model)
 
     def evaluate(
-        self, fact: Fact | Mapping[str, Any], as_of: date | str, *, explain: bool = False
+        self,
+        fact: Fact | Mapping[str, Any],
+        as_of: date | str,
+        *,
+        explain: bool = False,
+        version_on: VersionOn = "start",
+        version: str | None = None,
     ) -> Decision:
         """Decide what must happen next for ``fact`` as of ``as_of``.
 
@@ -182,16 +231,25 @@ class Pack:
         FactError (a ValueError) naming the field, the value and what is allowed. With
         ``explain=True`` the decision carries an ``Explanation``: every rule, chain,
         lifecycle and duty with whether it applied and why, and how each due date was counted.
+
+        In a pack with versions, the version in force on the case's start (the earliest of
+        the pack's ``case_starts`` events) decides, else the one in force on ``as_of``;
+        ``version_on="as_of"`` takes the one in force on ``as_of``, ``version`` names one.
+        The decision names its ``version`` and that version's ``revision``.
         """
-        decision = self._compiled.evaluate(fact, parse_as_of(as_of), self._matcher)
+        day = parse_as_of(as_of)
+        target, in_force_on = self, None
+        if self._versions or version is not None or version_on != "start":
+            target, in_force_on = choose(self, fact, day, version_on, version)
+        decision = target._compiled.evaluate(fact, day, target._matcher, in_force_on)
         if not explain:
             return decision
         from ._explain import explain as explain_decision
 
-        view = self._compiled.check_fact(read_fact(fact))
+        view = target._compiled.check_fact(read_fact(fact))
         events = {k: v for k, v in view.events.items() if v <= decision.as_of}
         return dataclasses.replace(
-            decision, explanation=explain_decision(self, view.with_events(events), decision)
+            decision, explanation=explain_decision(target, view.with_events(events), decision)
         )
 
     def evaluate_many(
@@ -200,6 +258,8 @@ class Pack:
         as_of: date | str,
         *,
         errors: Literal["collect", "raise"] = "collect",
+        version_on: VersionOn = "start",
+        version: str | None = None,
     ) -> Iterator[Decision | RefusedFact]:
         """Decide a stream of facts as of one date, lazily: memory stays flat however long
         the ledger. A refused fact does not stop the batch. With ``errors="collect"`` (the
@@ -212,7 +272,12 @@ class Pack:
         like any other. Nothing a fact holds ends the batch; an exception raised by the
         ``facts`` iterable itself does."""
         day = parse_as_of(as_of)
-        evaluate, matcher = self._compiled.evaluate, self._matcher
+        evaluate: Callable[..., Decision] = self._compiled.evaluate
+        matcher = self._matcher
+        if self._versions or version is not None or version_on != "start":
+            # Each fact picks its version; the plain path above stays as lean as before.
+            evaluate = partial(_by_version, self, version_on=version_on, version=version)
+
         refused: list[RefusedFact] = []
         for position, fact in enumerate(facts, start=1):
             line = None
@@ -279,6 +344,8 @@ def load_pack(
         # Hashed before reading: an edit landing in between gives a revision older than the
         # text, which a reload sees as a change and loads again, never the other way round.
         revision = pack_revision(directory) if directory.is_dir() else None
+        if directory.is_dir() and is_versioned(directory):
+            return _load_versions(directory, root, engine, calendar_notices, revision)
         model, located = read_pack(directory, root)
     except OSError as exc:  # a name too long, a loop of links: the path, not the pack
         raise PackError(
@@ -289,6 +356,89 @@ def load_pack(
     calendar = build_calendar(model.calendar.extra_holidays, model.calendar.extra_workdays, notices)
     identity = calendar_identity(calendar, resolved.identities)
     return Pack(model, directory, calendar, notices, located, engine, identity, revision)
+
+
+def _by_version(
+    pack: Pack,
+    fact: Any,
+    day: date,
+    _matcher: object,
+    *,
+    version_on: VersionOn,
+    version: str | None,
+) -> Decision:
+    return pack.evaluate(fact, day, version_on=version_on, version=version)
+
+
+def _load_versions(
+    directory: Path,
+    root: Path | None,
+    engine: Engine,
+    calendar_notices: Iterable[NoticeSource] | str | PathLike[str] | None,
+    revision: str | None,
+) -> Pack:
+    """A pack laid out by version (see _versions): every version loaded and checked, all
+    diagnostics together; the Pack holds each version and decides by the right one."""
+    from ._versions import in_order, read_version_id
+
+    problems: list[Diagnostic] = []
+    read: list[tuple[str, M.PackModel, Located]] = []
+    for path in version_dirs(directory):
+        version = read_version_id(path)
+        if version is None:
+            problems.append(
+                Diagnostic(
+                    "invalid_version_id",
+                    f"`{path.name}` is not a version id (letters, digits, `.`, `_`, `-`)",
+                    str(path),
+                )
+            )
+            continue
+        try:
+            model, located = read_pack(path, root, pack_id=directory.name)
+        except PackError as exc:
+            problems.extend(exc.diagnostics)
+            continue
+        read.append((version, model, located))
+    if not read and not problems:
+        problems.append(
+            Diagnostic("no_pack_file", "the pack's `versions/` holds no version", str(directory))
+        )
+    if problems:
+        raise PackError(problems)
+    resolved = resolve_notices(calendar_notices)
+    notices = resolved.notices
+    parts = []
+    for version, model, located in read:
+        calendar = build_calendar(
+            model.calendar.extra_holidays, model.calendar.extra_workdays, notices
+        )
+        identity = calendar_identity(calendar, resolved.identities)
+        parts.append(
+            Pack(
+                model,
+                directory / VERSIONS_DIR / version,
+                calendar,
+                notices,
+                located,
+                engine,
+                identity,
+                version=version,
+            )
+        )
+    versions = in_order(parts)
+    newest = versions[-1]
+    return Pack(
+        newest.model,
+        directory,
+        newest.calendar,
+        notices,
+        newest.located,
+        engine,
+        newest.calendar_identity,
+        revision,
+        versions=versions,
+    )
 
 
 def _identity(calendar: WorkingCalendar, notices: Sequence[CalendarNotice]) -> CalendarIdentity:

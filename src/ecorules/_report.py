@@ -102,12 +102,15 @@ def build_report(
     stage_order: dict[str, tuple[int, int]] = {}
     stage_title: dict[str, str] = {}
     upstream: dict[str, tuple[str, ...]] = {}
-    for li, lifecycle in enumerate(pack.model.lifecycles):
+    # Every version's stages, the newest's first: a case decided by an old version may be
+    # at a stage the newest version has dropped.
+    lifecycles = [lc for part in reversed(pack.versions) for lc in part.model.lifecycles]
+    for li, lifecycle in enumerate(lifecycles):
         ids = [s.id for s in lifecycle.stages]
         for si, stage in enumerate(lifecycle.stages):
-            stage_order[stage.id] = (li, si)
-            stage_title[stage.id] = stage.title
-            upstream[stage.id] = tuple(ids[: si + 1])
+            stage_order.setdefault(stage.id, (li, si))
+            stage_title.setdefault(stage.id, stage.title)
+            upstream.setdefault(stage.id, tuple(ids[: si + 1]))
 
     from ._fact import parse_as_of
 

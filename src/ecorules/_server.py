@@ -49,6 +49,7 @@ from ._loader import PACK_FILE
 from ._openapi import MAX_BATCH, openapi_document
 from ._pack import Pack, bundled_names, load_pack, resolve_pack_dir
 from ._revision import pack_revision
+from ._versions import VERSION_ON, is_versioned, version_diagnostics
 
 log = logging.getLogger("ecorules.server")
 
@@ -251,8 +252,14 @@ def discover(sources: Sequence[str]) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for source in sources or bundled_names():
         candidate = Path(source)
-        if candidate.is_dir() and not (candidate / PACK_FILE).is_file():
-            inner = sorted(p for p in candidate.iterdir() if (p / PACK_FILE).is_file())
+        if (
+            candidate.is_dir()
+            and not (candidate / PACK_FILE).is_file()
+            and not is_versioned(candidate)
+        ):
+            inner = sorted(
+                p for p in candidate.iterdir() if (p / PACK_FILE).is_file() or is_versioned(p)
+            )
             if not inner:
                 raise PackError(
                     [Diagnostic("no_packs", f"`{source}` holds no pack directory", source)]
@@ -280,11 +287,18 @@ def load_checked(directory: Path, calendar: Sequence[str] | None = None) -> Pack
     """A pack loaded and checked: PackError unless it loads with no error diagnostic.
     ``calendar``: holiday notice files; None reads ``ECORULES_CALENDAR``, as load_pack does."""
     pack = load_pack(directory, calendar_notices=calendar)
-    if pack.located is not None:
-        errors = [d for d in check_pack(pack.model, pack.located) if d.severity == "error"]
-        if errors:
-            raise PackError(errors)
+    found = list(version_diagnostics(pack))
+    for part in pack.versions:  # a pack with versions: every version must be clean
+        if part.located is not None:
+            found += check_pack(part.model, part.located)
+    errors = [d for d in found if d.severity == "error"]
+    if errors:
+        raise PackError(errors)
     return pack
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _served(pack: Pack) -> Served:
@@ -301,13 +315,24 @@ def _served(pack: Pack) -> Served:
         "succeeded_by": meta.succeeded_by,
         "revision": pack.revision,
     }
-    detail = {
+    detail: dict[str, Any] = {
         **summary,
         "metadata": meta.model_dump(mode="json"),
         "vocabulary": model.vocabulary.model_dump(mode="json"),
         "roles": [{"id": r.id, "name": r.name, "tier": r.tier} for r in model.roles],
         "assumptions": len(model.assumptions),
     }
+    if pack.versions != (pack,):
+        detail["versions"] = [
+            {
+                "version": part.version,
+                "valid_from": _iso(part.model.metadata.valid_from),
+                "valid_until": _iso(part.model.metadata.valid_until),
+                "supersedes": part.model.metadata.supersedes,
+                "revision": part.revision,
+            }
+            for part in pack.versions
+        ]
     return Served(pack, summary, detail, _dumps(pack.fact_json_schema()))
 
 
@@ -514,22 +539,31 @@ class Service:
         snapshot = self.snapshot()
         served = _served_pack(request, snapshot)
         explain = _flag(request, "explain")
+        choice = _version_choice(request)
         payload = await self._payload(request)
         as_of = payload.get("as_of")
         where = (request.url.path, str(uuid.uuid4()) if self.decision_log else "")
         if "fact" in payload:
-            return self._evaluate_one(where, served, payload["fact"], as_of, explain)
+            return self._evaluate_one(where, served, payload["fact"], as_of, explain, choice)
         facts = payload["facts"]
         # A batch may take a while: off the event loop, so other requests keep being served.
-        body = await run_in_threadpool(self._evaluate_batch, where, served, facts, as_of, explain)
+        body = await run_in_threadpool(
+            self._evaluate_batch, where, served, facts, as_of, explain, choice
+        )
         return _json_response(body)
 
     def _evaluate_one(
-        self, where: tuple[str, str], served: Served, fact: Any, as_of: Any, explain: bool
+        self,
+        where: tuple[str, str],
+        served: Served,
+        fact: Any,
+        as_of: Any,
+        explain: bool,
+        choice: dict[str, Any] | None = None,
     ) -> Response:
         pack = served.pack
         try:
-            decision = pack.evaluate(fact, as_of, explain=explain)
+            decision = pack.evaluate(fact, as_of, explain=explain, **(choice or {}))
         except FactError as exc:
             if self.decision_log is not None:
                 self.decision_log.refused(where, pack, fact, as_of, problems_json(exc))
@@ -541,12 +575,18 @@ class Service:
             answered.encode("utf-8"),
             {
                 "ecorules-decision-id": decision.decision_id or "",
-                "ecorules-revision": pack.revision,
+                "ecorules-revision": decision.revision or pack.revision,
             },
         )
 
     def _evaluate_batch(
-        self, where: tuple[str, str], served: Served, facts: list[Any], as_of: Any, explain: bool
+        self,
+        where: tuple[str, str],
+        served: Served,
+        facts: list[Any],
+        as_of: Any,
+        explain: bool,
+        choice: dict[str, Any] | None = None,
     ) -> bytes:
         pack = served.pack
         parts: list[bytes] = []
@@ -560,7 +600,7 @@ class Service:
             raise fact_refused(exc) from None
         for index, fact in enumerate(facts):
             try:
-                decision = pack.evaluate(fact, day, explain=explain)
+                decision = pack.evaluate(fact, day, explain=explain, **(choice or {}))
             except FactError as exc:
                 refused += 1
                 errors = problems_json(exc)
@@ -644,6 +684,18 @@ class Service:
             "body-too-large",
             limit=self.max_body,
         )
+
+
+def _version_choice(request: Request) -> dict[str, Any] | None:
+    """``version_on`` and ``version`` from the query: which version of a pack decides.
+    Checked here, before the body is read, so a bad choice is one 400 for the request."""
+    on = request.query_params.get("version_on")
+    version = request.query_params.get("version")
+    if on is None and version is None:
+        return None
+    if on is not None and on not in VERSION_ON:
+        raise invalid_request("version_on", on, "one of: " + ", ".join(VERSION_ON), status=400)
+    return {"version_on": on or "start", "version": version}
 
 
 def _flag(request: Request, name: str) -> bool:
