@@ -472,3 +472,21 @@ def test_any_valid_notice_round_trips_through_yaml_and_json(data: st.DataObject)
         pack_b = ecorules.load_pack("yantai", calendar_notices=[notice])
     assert pack_a.calendar is pack_b.calendar  # one cached calendar for one content
     assert pack_a.calendar_identity.notices[0].sha256 == pack_b.calendar_identity.notices[0].sha256
+
+
+def test_diff_loads_both_packs_with_the_notice_files(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import ecorules._diff_cli as diff_cli
+
+    loaded: list[object] = []
+    real = diff_cli.load_pack
+
+    def recording(name: str, **options: object) -> ecorules.Pack:
+        loaded.append(options.get("calendar_notices"))
+        return real(name, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(diff_cli, "load_pack", recording)
+    assert main(["diff", "shidian", "shidian", "--calendar", YAML_2027]) == 0
+    assert loaded == [[YAML_2027], [YAML_2027]]
+    assert "no structural change" in capsys.readouterr().out

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._calendar_cli import add_calendar_option
 from ._errors import Diagnostic, FactError, FactProblem, UnknownPackError, did_you_mean
 from ._fact import parse_as_of
 from ._ledger import parse_columns, read_ledger
@@ -45,6 +46,7 @@ def add_diff_command(sub: Any) -> None:
     )
     df.add_argument("--format", choices=("table", "json"), default="table")
     df.add_argument("-o", "--output", help="write to this file instead of standard output")
+    add_calendar_option(df)
     df.set_defaults(run=run_diff)
 
 
@@ -85,7 +87,7 @@ def run_diff(args: argparse.Namespace) -> int:
     output = (
         check_output(args.output, tuple(x for x in (args.ledger,) if x)) if args.output else None
     )
-    old, new = load_version(args.old), load_version(args.new)
+    old, new = load_version(args.old, args.calendar), load_version(args.new, args.calendar)
     facts = read_ledger(args.ledger, columns) if args.ledger else None
     comparison = old.compare(new, facts, as_of, version_on=args.version_on)
     with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
