@@ -26,9 +26,17 @@ from ._decision import Decision
 from ._engine import FACT_DATES_FROM, FACT_DATES_UNTIL
 from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
 from ._fact import parse_as_of
-from ._ledger import parse_columns, read_ledger, write_results
+from ._ledger import is_ledger, write_results
+from ._ledger_cli import (
+    add_ledger_options,
+    add_mapping_command,
+    check_ledger_output,
+    ledger_columns,
+    open_ledger,
+    paired,
+)
 from ._model import TIER_NAMES, pack_json_schema
-from ._output import atomic_output, check_output
+from ._output import atomic_output, check_output, write_atomically
 from ._pack import Pack, bundled_names, load_pack
 from ._render import print_diagnostics, sarif
 from ._report import RefusedFact, Report
@@ -103,14 +111,16 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "fact",
         help="a YAML or JSON file holding one fact, or - for stdin; or a ledger of many "
-        "(.jsonl or .csv) to evaluate as a batch",
+        "(.jsonl, .csv or .xlsx) to evaluate as a batch",
     )
     ev.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
     ev.add_argument(
         "--format",
-        choices=("table", "json", "jsonl", "csv"),
+        choices=("table", "json", "jsonl", "csv", "xlsx"),
         default=None,
-        help="one fact: table (default) or json; a ledger: jsonl (default) or csv",
+        help="one fact: table (default) or json; a ledger: jsonl (default), csv (UTF-8 with "
+        "a BOM, as Excel reads it) or xlsx (the ledger back with its decisions), or as the "
+        "-o file's suffix says",
     )
     ev.add_argument(
         "--columns",
@@ -119,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--output", "-o", help="write here instead of stdout")
     ev.add_argument("--engine", choices=("native", "durable"), default="native")
+    add_ledger_options(ev)
     add_calendar_option(ev)
     ev.set_defaults(run=_evaluate)
 
@@ -158,6 +169,7 @@ def _parser() -> argparse.ArgumentParser:
         help="html: a self-contained dashboard page (charts, overdue actions; no network)",
     )
     rp.add_argument("-o", "--output", help="write to this file instead of standard output")
+    add_ledger_options(rp)
     add_calendar_option(rp)
     rp.set_defaults(run=_report)
 
@@ -230,6 +242,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_calendar_option(sv)
     sv.set_defaults(run=_serve)
+    add_mapping_command(sub)
     return parser
 
 
@@ -253,16 +266,14 @@ def _read_fact(source: str) -> Any:
 def _evaluate(args: argparse.Namespace) -> int:
     # Every argument is checked before the pack loads and before anything is written.
     as_of = _as_of(args.as_of)
-    ledger = Path(args.fact).suffix in (".jsonl", ".csv")
-    if ledger and (args.format or "jsonl") not in ("jsonl", "csv"):
-        raise FactError(
-            [FactProblem("--format", args.format, "a ledger is written as", ("jsonl", "csv"))]
-        )
-    columns = parse_columns(args.columns)
+    ledger = is_ledger(args.fact)
+    if ledger:
+        args.format = check_ledger_output(args.format, args.output)
+    columns, aliases = ledger_columns(args)
     output = check_output(args.output, (args.fact,)) if args.output else None
     pack = load_pack(args.pack, engine=args.engine, calendar_notices=args.calendar)
     if ledger:
-        return _evaluate_ledger(pack, args, as_of, columns, output)
+        return _evaluate_ledger(pack, args, as_of, (columns, aliases), output)
     fact = _read_fact(args.fact)
     decision = pack.evaluate(fact, as_of)
     with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
@@ -274,23 +285,55 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluate_ledger(
-    pack: Pack, args: argparse.Namespace, as_of: date, columns: dict[str, str], output: Path | None
+    pack: Pack,
+    args: argparse.Namespace,
+    as_of: date,
+    mapped: tuple[dict[str, str], dict[str, dict[str, str]]],
+    output: Path | None,
 ) -> int:
     """A ledger through evaluate_many: streamed out as it is read, progress on a terminal.
     A file output appears, complete, only when the run is."""
-    facts = read_ledger(args.fact, columns)
+    facts = open_ledger(pack, args, args.fact, *mapped)
     refused_at: list[str] = []
+
+    def where(result: RefusedFact) -> str:
+        if result.sheet:
+            return f"{result.sheet}!{result.line}"
+        return f"line {result.line}" if result.line else f"#{result.position}"
 
     def noting(results: Iterable[Decision | RefusedFact]) -> Iterator[Decision | RefusedFact]:
         for result in results:
             if isinstance(result, RefusedFact) and len(refused_at) < 10:
-                refused_at.append(f"line {result.line}" if result.line else f"#{result.position}")
+                refused_at.append(where(result))
             yield result
 
-    results = noting(pack.evaluate_many(facts, as_of))
     progress = _Progress() if sys.stderr.isatty() else None
-    with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
-        decided, refused = write_results(results, out, args.format or "jsonl", progress)
+    if args.format == "xlsx":
+        assert output is not None  # check_ledger_output made sure
+        from ._xlsx import write_xlsx
+
+        def noting_pairs(
+            pairs: Iterable[tuple[Any, Decision | RefusedFact]],
+        ) -> Iterator[tuple[Any, Decision | RefusedFact]]:
+            for count, (row, result) in enumerate(pairs, start=1):
+                if isinstance(result, RefusedFact) and len(refused_at) < 10:
+                    refused_at.append(where(result))
+                if progress is not None:
+                    progress(count)
+                yield row, result
+
+        decided, refused = write_atomically(
+            output,
+            lambda path: write_xlsx(pack, noting_pairs(paired(pack, facts, as_of)), path, as_of),
+        )
+    else:
+        results = noting(pack.evaluate_many(facts, as_of))
+        with (
+            atomic_output(output, bom=args.format == "csv")
+            if output
+            else contextlib.nullcontext(sys.stdout) as out
+        ):
+            decided, refused = write_results(results, out, args.format or "jsonl", progress)
     if progress is not None:
         progress.done()
     if refused:
@@ -346,10 +389,10 @@ def _as_of(text: str) -> date:
 def _report(args: argparse.Namespace) -> int:
     # Every argument is checked before the pack loads and before anything is written.
     as_of = _as_of(args.as_of)
-    columns = parse_columns(args.columns)
+    columns, aliases = ledger_columns(args)
     output = check_output(args.output, (args.ledger,)) if args.output else None
     pack = load_pack(args.pack, calendar_notices=args.calendar)
-    report = pack.report(read_ledger(args.ledger, columns), as_of)
+    report = pack.report(open_ledger(pack, args, args.ledger, columns, aliases), as_of)
     if args.format == "json":
         text = report.model_dump_json(indent=2) + "\n"
     elif args.format == "html":

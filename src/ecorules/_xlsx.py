@@ -1,0 +1,284 @@
+"""Excel ledgers, in and out, with openpyxl (the ``excel`` extra).
+
+In: the first sheet (or ``--sheet``), read-only and streaming, values not formulas. Ledgers
+as offices keep them often open with a title row merged across the sheet (``XX市整改台账``)
+above the real header, so the header is the first of the top rows that names the most
+fact fields; declared sheet dimensions are distrusted (tools write wrong ones); blank rows
+(Excel keeps formatted, empty trailing rows) are skipped. Rows are named ``sheet!row`` as
+Excel numbers them.
+
+Out: the ledger's own columns first, then the decision per row — next action, its due date,
+status, responsible body by name, basis — statuses coloured, the header frozen, an
+auto-filter on, and a second sheet counting facts by status × responsible body. Written with
+openpyxl's write-only mode so memory stays flat.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._errors import FactError, FactProblem
+
+if TYPE_CHECKING:
+    from ._decision import Decision
+    from ._ledger import LedgerRow
+    from ._mapping import LedgerVocabulary
+    from ._pack import Pack
+    from ._report import RefusedFact
+
+HEADER_SCAN_ROWS = 10
+"""How far down a sheet the header row is looked for (below a merged title, notes …)."""
+
+
+def _openpyxl() -> Any:
+    try:
+        import openpyxl
+    except ImportError:
+        raise FactError(
+            [
+                FactProblem(
+                    "ledger",
+                    ".xlsx",
+                    "Excel ledgers need the `excel` extra: pip install 'ecorules[excel]'",
+                )
+            ]
+        ) from None
+    return openpyxl
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def xlsx_rows(
+    path: Path,
+    columns: Mapping[str, str],
+    words: LedgerVocabulary | None,
+    sheet: str | None,
+) -> Iterator[LedgerRow]:
+    """An Excel ledger's rows; the workbook, sheet and header are checked now."""
+    from ._ledger import LedgerRow, _row_fact
+    from ._mapping import columns_for, norm
+
+    openpyxl = _openpyxl()
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
+        raise FactError(
+            [FactProblem("ledger", str(path), f"not an Excel .xlsx workbook ({exc})")]
+        ) from None
+    try:
+        if sheet is None:
+            ws = book.worksheets[0]
+        elif sheet in book.sheetnames:
+            ws = book[sheet]
+        else:
+            raise FactError(
+                [FactProblem("--sheet", sheet, "no such sheet", tuple(book.sheetnames))]
+            )
+        ws.reset_dimensions()
+        rows = ws.iter_rows(values_only=True)
+        top: list[tuple[int, tuple[Any, ...]]] = []
+        for number, values in enumerate(rows, start=1):
+            top.append((number, values))
+            if number >= HEADER_SCAN_ROWS:
+                break
+
+        def score(values: tuple[Any, ...]) -> int:
+            cells = [_text(v) for v in values]
+            if words is None:
+                return sum(1 for c in cells if c)
+            named = set(columns.values())
+            return sum(1 for c in cells if c and (c in named or norm(c) in words.headers))
+
+        if not top:
+            raise FactError([FactProblem("ledger", str(path), f"the sheet `{ws.title}` is empty")])
+        best = max(top, key=lambda item: (score(item[1]), -item[0]))
+        if score(best[1]) == 0:  # nothing recognised: the first non-blank row, and say so
+            best = next((item for item in top if any(_text(v) for v in item[1])), top[0])
+        header_row, header_values = best
+        header = [_text(v) for v in header_values]
+        by_field = columns_for(header, columns, words, f"sheet `{ws.title}`")
+        header_t = tuple(header)
+    except BaseException:
+        book.close()
+        raise
+
+    def body() -> Iterator[LedgerRow]:
+        try:
+            for number, values in top:
+                if number > header_row:
+                    yield from one(number, values)
+            for number, values in enumerate(rows, start=len(top) + 1):
+                yield from one(number, values)
+        finally:
+            book.close()
+
+    def one(number: int, values: tuple[Any, ...]) -> Iterator[LedgerRow]:
+        if not any(v is not None and _text(v) for v in values):
+            return  # a blank row
+        row = dict(zip(header, values, strict=False))
+        yield LedgerRow(
+            number,
+            _row_fact(row, by_field, words),
+            None,
+            by_field,
+            ws.title,
+            tuple(values),
+            header_t,
+        )
+
+    return body()
+
+
+# ---------------------------------------------------------------------------------------
+# Output
+
+STATUS_FILLS = {
+    "overdue": "FFC7CE",  # Excel's own "bad" red
+    "due_soon": "FFEB9C",  # its "neutral" amber
+    "done": "C6EFCE",  # its "good" green
+}
+STATUS_NAMES = {
+    "overdue": "逾期",
+    "pending": "待办",
+    "due_soon": "临期",
+    "done": "已完成",
+    "done_late": "逾期完成",
+    "scheduled": "待触发",
+    "none": "无待办",
+    "refused": "拒收",
+}
+DECISION_HEADERS = ("下一步", "期限", "状态", "责任主体", "依据", "提示")
+SOON_WORKING_DAYS = 3
+
+
+def _safe(value: Any) -> Any:
+    """A cell value that Excel will show and not run: openpyxl writes text starting with
+    ``=`` as a formula, so such text gets a leading apostrophe (tablib's ``escape``)."""
+    if isinstance(value, str) and value.startswith("="):
+        return "'" + value
+    return value
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def write_xlsx(
+    pack: Pack,
+    results: Iterable[tuple[LedgerRow | None, Decision | RefusedFact]],
+    path: Path,
+    as_of: date,
+) -> tuple[int, int]:
+    """The ledger back as a workbook, one row per ledger row, the decision appended."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+
+    from ._report import RefusedFact
+
+    openpyxl = _openpyxl()
+    book = openpyxl.Workbook(write_only=True)
+    ws = book.create_sheet("台账")
+    counts_ws = book.create_sheet("统计")
+    fills = {k: PatternFill("solid", fgColor=v) for k, v in STATUS_FILLS.items()}
+    calendar = pack.calendar
+    counts: Counter[tuple[str, str]] = Counter()
+    decided = refused = 0
+    number = 1
+    header: list[str] = []
+    full_header: list[str] = []
+    for row, result in results:
+        if number == 1:  # the header, once the first row says what it is
+            header = list(row.header or ()) if row is not None else []
+            full_header = [*header, *DECISION_HEADERS]
+            _write_header(ws, full_header, openpyxl, WriteOnlyCell, Font(bold=True))
+        number += 1
+        original = [_safe(v) for v in (row.raw if row is not None and row.raw else [])]
+        original += [None] * (len(header) - len(original))
+        if isinstance(result, RefusedFact):
+            refused += 1
+            tail: list[Any] = ["", None, STATUS_NAMES["refused"], "", "", result.error]
+            status_key = "refused"
+            body = ""
+        else:
+            decided += 1
+            action = next((a for a in result.actions if a.status in ("overdue", "pending")), None)
+            if action is None:
+                action = next(iter(result.actions), None)
+            status_key = "done" if result.closed else "none"
+            if action is not None and not result.closed:
+                status_key = action.status
+                if action.status == "done_late":
+                    status_key = "done"
+                if (
+                    action.status == "pending"
+                    and action.due is not None
+                    and calendar.working_days_between(as_of, action.due) <= SOON_WORKING_DAYS
+                ):
+                    status_key = "due_soon"
+            body = ""
+            if action is not None:
+                try:
+                    body = pack.role(action.actor).name
+                except Exception:  # an actor the pack does not name as a role
+                    body = action.actor
+            warnings = "；".join(w.message for w in result.warnings[:3])
+            tail = [
+                action.title if action is not None else ("已办结" if result.closed else ""),
+                action.due if action is not None else None,
+                STATUS_NAMES.get(status_key, status_key),
+                body,
+                action.basis if action is not None else "",
+                warnings,
+            ]
+        counts[(STATUS_NAMES.get(status_key, status_key), body or "—")] += 1
+        cells: list[Any] = list(original)
+        for offset, value in enumerate(tail):
+            cell = WriteOnlyCell(ws, value=_safe(value))
+            if offset == 1 and isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+            if offset == 2 and status_key in fills:
+                cell.fill = fills[status_key]
+            cells.append(cell)
+        ws.append(cells)
+    if number == 1:
+        full_header = list(DECISION_HEADERS)
+        _write_header(ws, full_header, openpyxl, WriteOnlyCell, Font(bold=True))
+    last = openpyxl.utils.get_column_letter(len(full_header))
+    ws.auto_filter.ref = f"A1:{last}{number}"
+    statuses = sorted({s for s, _ in counts})
+    bodies = sorted({b for _, b in counts})
+    counts_ws.append(["责任主体", *statuses, "合计"])
+    for body_name in bodies:
+        row_counts = [counts[(s, body_name)] for s in statuses]
+        counts_ws.append([body_name, *row_counts, sum(row_counts)])
+    counts_ws.append(
+        ["合计", *[sum(counts[(s, b)] for b in bodies) for s in statuses], sum(counts.values())]
+    )
+    counts_ws.column_dimensions["A"].width = max([_width(b) for b in bodies] + [10]) + 2
+    book.save(path)
+    return decided, refused
+
+
+def _write_header(ws: Any, names: list[str], openpyxl: Any, cell_type: Any, font: Any) -> None:
+    """The header row, bold, frozen, with columns wide enough for Chinese text."""
+    ws.freeze_panes = "A2"
+    for index, name in enumerate(names, start=1):
+        width = min(max(_width(name), 8) + 2, 40)
+        ws.column_dimensions[openpyxl.utils.get_column_letter(index)].width = width
+    cells = []
+    for name in names:
+        cell = cell_type(ws, value=name)
+        cell.font = font
+        cells.append(cell)
+    ws.append(cells)

@@ -1,0 +1,300 @@
+"""Ledgers as offices keep them (issue 11): GBK and BOM CSV, Excel in and out, Chinese
+headers and values, one usage error for a ledger nothing in which can be read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ecorules import load_pack
+from ecorules._cli import main
+from ecorules._errors import FactError
+from ecorules._ledger import read_ledger
+from ecorules._mapping import LedgerVocabulary
+
+openpyxl = pytest.importorskip("openpyxl")
+
+AS_OF = "2024-10-30"
+HEADER = ["编号", "来源", "类别", "问题移交日期", "备注"]
+GOOD = [
+    ["A1", "省级移交", "一般性问题", "2024/9/27", "x"],
+    ["A2", "ＰＲＯＶＩＮＣＩＡＬ", "一般性问题", "2024年9月2日", ""],
+    ["A4", "国家移交", "重点突出问题", "2024-09-20", "中文备注"],
+]
+BAD = ["A3", "省移交", "一般性问题", "2024-09-27", ""]  # not a name the pack gives
+
+
+def _csv(rows: list[list[str]]) -> str:
+    return "".join(",".join(r) + "\r\n" for r in rows)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _decided(text: str) -> dict[str, dict[str, object]]:
+    lines = [json.loads(line) for line in text.splitlines()]
+    return {d["fact_id"]: d for d in lines if "refused" not in d}
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding"),
+    [("ledger.csv", "utf-8"), ("ledger_bom.csv", "utf-8-sig"), ("LEDGER.CSV", "gbk")],
+)
+def test_every_good_row_of_a_csv_in_any_office_encoding_is_decided(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, encoding: str
+) -> None:
+    ledger = tmp_path / name
+    ledger.write_bytes(_csv([HEADER, GOOD[0], GOOD[1], BAD, GOOD[2]]).encode(encoding))
+    code, out, err = _run(capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF)
+    assert code == 1  # one row refused
+    decided = _decided(out)
+    assert sorted(decided) == ["A1", "A2", "A4"]
+    assert {d["source"] for d in decided.values()} == {"provincial", "national"}
+    refused = [json.loads(line)["refused"] for line in out.splitlines() if "refused" in line]
+    assert len(refused) == 1
+    assert refused[0]["line"] == 4
+    assert refused[0]["problems"][0]["field"] == "来源 (source)"
+    assert refused[0]["problems"][0]["value"] == "省移交"
+    assert "1 of 4 facts refused" in err and "line 4" in err
+
+
+def test_a_gbk_row_in_a_utf8_ledger_is_refused_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's case: a UTF-8 ledger with one row saved as GBK loses no other row."""
+    rows = [HEADER] + [[f"N{i}", "省级移交", "一般性问题", "2024-09-27", ""] for i in range(800)]
+    body = _csv(rows).encode("utf-8").splitlines(keepends=True)
+    body[700] = _csv([["GBK", "省级移交", "一般性问题", "2024-09-27", "备注"]]).encode("gbk")
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_bytes(b"".join(body))
+    code, out, err = _run(capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF)
+    assert code == 1
+    assert len(_decided(out)) == 799
+    assert "1 of 800 facts refused" in err and "line 701" in err
+    assert "not UTF-8 text" in out
+
+
+def test_a_file_in_neither_encoding_is_one_error_naming_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_bytes(_csv([HEADER, *GOOD]).encode("utf-16"))
+    code, out, err = _run(capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF)
+    assert code == 1 and out == ""
+    assert "ledger line 1" in err and "ledger.csv" in err and "--encoding" in err
+    assert "Traceback" not in err
+    # …and read as what it is when told
+    code, out, err = _run(
+        capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF, "--encoding", "utf-16"
+    )
+    assert code == 0 and sorted(_decided(out)) == ["A1", "A2", "A4"]
+
+
+def test_headers_that_name_nothing_are_one_usage_error_before_any_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = tmp_path / "ledger.csv"
+    rows = [["问题号", "问题出处", "移交时"]] + [["A", "省级移交", "2024-09-27"]] * 1000
+    ledger.write_text(_csv(rows), encoding="utf-8")
+    code, out, err = _run(capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF)
+    assert code == 1 and out == ""
+    assert err.count("\n") <= 3, err  # one error, not a thousand refusals
+    assert "问题号" in err and "问题出处" in err and "ecorules mapping" in err
+
+
+def test_a_mapping_naming_a_missing_column_is_one_error_with_the_nearest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(_csv([HEADER, *GOOD]), encoding="utf-8")
+    mapping = tmp_path / "ledger.yaml"
+    mapping.write_text("columns:\n  events.transferred: 移交日期\n", encoding="utf-8")
+    code, out, err = _run(
+        capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF, "--mapping", str(mapping)
+    )
+    assert code == 1 and out == ""
+    assert "移交日期" in err and "nearest" in err and "问题移交日期" in err
+
+
+def test_a_mapping_file_gives_columns_and_value_aliases(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        _csv([["问题号", "出处", "类别", "移交"], ["A3", "省移交", "一般", "2024-09-27"]]),
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "ledger.yaml"
+    mapping.write_text(
+        "columns:\n  id: 问题号\n  source: 出处\n  events.transferred: 移交\n"
+        "values:\n  source:\n    省移交: provincial\n  category:\n    一般: general\n",
+        encoding="utf-8",
+    )
+    code, out, _ = _run(
+        capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF, "--mapping", str(mapping)
+    )
+    assert code == 0
+    assert _decided(out)["A3"]["source"] == "provincial"
+
+
+def test_the_starter_mapping_lists_every_field_and_value_in_chinese(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = _run(capsys, "mapping", "shidian")
+    assert code == 0
+    pack = load_pack("shidian")
+    for term in pack.model.vocabulary.sources:
+        assert f"{term.name}（{term.id}）" in out
+    for event in pack.model.vocabulary.events:
+        assert f"events.{event.id}: {event.name}日期" in out
+    import yaml
+
+    assert set(yaml.safe_load(out)) == {"columns", "values"}
+
+
+def test_names_are_matched_width_and_case_insensitively_at_load() -> None:
+    words = LedgerVocabulary.of(load_pack("shidian"))
+    assert words.value("source", "省级移交") == "provincial"
+    assert words.value("source", " Provincial ") == "provincial"
+    assert words.value("flags", "涉嫌犯罪") == "suspected_crime"
+    assert words.value("source", "省移交") == "省移交"  # unknown: left for the check to refuse
+
+
+# -- Excel -------------------------------------------------------------------------------
+
+
+def _workbook(path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "台账"
+    ws.append(["十堰市长江经济带生态环境问题整改台账"])  # a title merged over the header
+    ws.merge_cells("A1:E1")
+    ws.append(HEADER)
+    ws.append(["A1", "省级移交", "一般性问题", dt.datetime(2024, 9, 27), "x"])  # an Excel date
+    ws.append(["A2", "省级移交", "一般性问题", "2024年9月2日", None])  # a text date
+    ws.append(BAD)
+    ws.append(["A4", "国家移交", "重点突出问题", dt.date(2024, 9, 20), "=SUM(1,2)"])
+    ws["E6"].data_type = "s"  # text that looks like a formula, as a clerk may type it
+    ws.append([None, None, None, None, None])  # blank trailing rows, as Excel keeps them
+    ws.append([None, "", None, None, None])
+    other = book.create_sheet("其他")
+    other.append(["无关"])
+    book.save(path)
+
+
+def test_an_excel_ledger_is_read_below_its_merged_title(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = tmp_path / "台账.XLSX"
+    _workbook(ledger)
+    code, out, err = _run(capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF)
+    assert code == 1
+    decided = _decided(out)
+    assert sorted(decided) == ["A1", "A2", "A4"]
+    refused = [json.loads(line)["refused"] for line in out.splitlines() if "refused" in line]
+    assert [(r["sheet"], r["line"]) for r in refused] == [("台账", 5)]
+    assert "台账!5" in err
+    rows = list(read_ledger(str(ledger), words=LedgerVocabulary.of(load_pack("shidian"))))
+    assert rows[0].fact["events"] == {"transferred": "2024-09-27"}
+    assert rows[1].fact["events"] == {"transferred": "2024-09-02"}
+
+
+def test_a_missing_sheet_is_refused_with_the_sheets_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = tmp_path / "ledger.xlsx"
+    _workbook(ledger)
+    code, _, err = _run(
+        capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF, "--sheet", "台帐"
+    )
+    assert code == 1 and "no such sheet" in err and "台账" in err
+
+
+def test_a_file_named_xlsx_that_is_not_one_is_one_error(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.xlsx"
+    ledger.write_text("编号,来源\n", encoding="utf-8")
+    with pytest.raises(FactError, match="not an Excel"):
+        read_ledger(str(ledger))
+
+
+def _write_result(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    ledger = tmp_path / "ledger.xlsx"
+    _workbook(ledger)
+    out = tmp_path / "result.xlsx"
+    code, stdout, _ = _run(
+        capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF, "-o", str(out)
+    )
+    assert code == 1 and stdout == ""
+    return out
+
+
+def test_the_excel_output_is_the_ledger_back_with_its_decisions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = _write_result(tmp_path, capsys)
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["台账", "统计"]
+    ws = book["台账"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert list(rows[0]) == [*HEADER, "下一步", "期限", "状态", "责任主体", "依据", "提示"]
+    assert [r[0] for r in rows[1:]] == ["A1", "A2", "A3", "A4"]
+    a1 = rows[1]
+    assert a1[6] == dt.datetime(2024, 10, 16)  # the due date, a real Excel date
+    assert a1[7] == "逾期" and a1[8] and not a1[8].startswith(("sd_", "bs_"))  # a body's name
+    assert a1[9] == "二(一)"
+    assert rows[3][7] == "拒收" and "来源" in rows[3][10]
+    assert rows[4][4] == "'=SUM(1,2)"  # a formula in a cell is text again, never run
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == f"A1:K{len(rows)}"
+    assert ws.cell(2, 8).fill.fgColor.rgb.endswith("FFC7CE")  # overdue: red
+    counts = list(book["统计"].iter_rows(values_only=True))
+    assert counts[0][0] == "责任主体" and counts[-1][0] == "合计"
+    assert counts[-1][-1] == 4
+
+
+@pytest.mark.slow
+def test_libreoffice_opens_the_excel_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui)")
+    out = _write_result(tmp_path, capsys)
+    subprocess.run(
+        [
+            office,
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76",
+            "--outdir",
+            str(tmp_path / "lo"),
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    text = (tmp_path / "lo" / "result.csv").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0].startswith("编号,来源,类别,问题移交日期,备注,下一步,期限,状态")
+    assert len(lines) == 5 and "逾期" in lines[1] and "2024-10-16" in lines[1]
+
+
+def test_csv_written_to_a_file_has_a_bom_for_excel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(_csv([HEADER, *GOOD]), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    code, _, _ = _run(capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF, "-o", str(out))
+    assert code == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbffact_id,")
