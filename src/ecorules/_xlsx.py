@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -158,6 +158,7 @@ STATUS_NAMES = {
     "refused": "拒收",
 }
 DECISION_HEADERS = ("下一步", "期限", "状态", "责任主体", "依据", "提示")
+DECISION_WIDTHS = (36, 12, 10, 22, 10, 40)
 SOON_WORKING_DAYS = 3
 
 
@@ -182,7 +183,7 @@ def write_xlsx(
 ) -> tuple[int, int]:
     """The ledger back as a workbook, one row per ledger row, the decision appended."""
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.styles import Alignment, Font, PatternFill
 
     from ._report import RefusedFact
 
@@ -191,6 +192,7 @@ def write_xlsx(
     ws = book.create_sheet("台账")
     counts_ws = book.create_sheet("统计")
     fills = {k: PatternFill("solid", fgColor=v) for k, v in STATUS_FILLS.items()}
+    wrap = Alignment(wrap_text=True, vertical="top")
     calendar = pack.calendar
     counts: Counter[tuple[str, str]] = Counter()
     decided = refused = 0
@@ -203,7 +205,7 @@ def write_xlsx(
             full_header = [*header, *DECISION_HEADERS]
             _write_header(ws, full_header, openpyxl, WriteOnlyCell, Font(bold=True))
         number += 1
-        original = [_safe(v) for v in (row.raw if row is not None and row.raw else [])]
+        original = [_cell(ws, v) for v in (row.raw if row is not None and row.raw else [])]
         original += [None] * (len(header) - len(original))
         if isinstance(result, RefusedFact):
             refused += 1
@@ -212,9 +214,7 @@ def write_xlsx(
             body = ""
         else:
             decided += 1
-            action = next((a for a in result.actions if a.status in ("overdue", "pending")), None)
-            if action is None:
-                action = next(iter(result.actions), None)
+            action = _next_action(result)
             status_key = "done" if result.closed else "none"
             if action is not None and not result.closed:
                 status_key = action.status
@@ -249,6 +249,8 @@ def write_xlsx(
                 cell.number_format = "yyyy-mm-dd"
             if offset == 2 and status_key in fills:
                 cell.fill = fills[status_key]
+            if offset in (0, 5) and value:  # long texts wrap inside their column
+                cell.alignment = wrap
             cells.append(cell)
         ws.append(cells)
     if number == 1:
@@ -258,6 +260,9 @@ def write_xlsx(
     ws.auto_filter.ref = f"A1:{last}{number}"
     statuses = sorted({s for s, _ in counts})
     bodies = sorted({b for _, b in counts})
+    # write-only sheets take column widths and panes only before their first row
+    counts_ws.column_dimensions["A"].width = max([_width(b) for b in bodies] + [10]) + 2
+    counts_ws.freeze_panes = "B2"
     counts_ws.append(["责任主体", *statuses, "合计"])
     for body_name in bodies:
         row_counts = [counts[(s, body_name)] for s in statuses]
@@ -265,7 +270,6 @@ def write_xlsx(
     counts_ws.append(
         ["合计", *[sum(counts[(s, b)] for b in bodies) for s in statuses], sum(counts.values())]
     )
-    counts_ws.column_dimensions["A"].width = max([_width(b) for b in bodies] + [10]) + 2
     book.save(path)
     return decided, refused
 
@@ -273,12 +277,45 @@ def write_xlsx(
 def _write_header(ws: Any, names: list[str], openpyxl: Any, cell_type: Any, font: Any) -> None:
     """The header row, bold, frozen, with columns wide enough for Chinese text."""
     ws.freeze_panes = "A2"
+    own = len(names) - len(DECISION_HEADERS)
     for index, name in enumerate(names, start=1):
         width = min(max(_width(name), 8) + 2, 40)
+        if index > own:
+            width = DECISION_WIDTHS[index - own - 1]
         ws.column_dimensions[openpyxl.utils.get_column_letter(index)].width = width
+    # printed (or made a PDF), the sheet is one page wide, landscape
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
     cells = []
     for name in names:
         cell = cell_type(ws, value=name)
         cell.font = font
         cells.append(cell)
     ws.append(cells)
+
+
+def _next_action(result: Decision) -> Any:
+    """The action a ledger row shows: the most overdue, else the nearest pending one with a
+    due date, else one pending without, else the first there is."""
+    overdue = [a for a in result.actions if a.status == "overdue"]
+    if overdue:
+        return min(overdue, key=lambda a: a.due or date.max)
+    pending = [a for a in result.actions if a.status == "pending"]
+    if pending:
+        return min(pending, key=lambda a: (a.due is None, a.due or date.max))
+    return next(iter(result.actions), None)
+
+
+def _cell(ws: Any, value: Any) -> Any:
+    """One of the ledger's own cells, written back as it was read: a date keeps showing
+    as a date (openpyxl would give a midnight datetime a time format too wide to show)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, date):
+        cell = WriteOnlyCell(ws, value=value)
+        midnight = not isinstance(value, datetime) or value.time() == time()
+        cell.number_format = "yyyy-mm-dd" if midnight else "yyyy-mm-dd hh:mm"
+        return cell
+    return _safe(value)
