@@ -298,3 +298,43 @@ def test_csv_written_to_a_file_has_a_bom_for_excel(
     code, _, _ = _run(capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF, "-o", str(out))
     assert code == 0
     assert out.read_bytes().startswith(b"\xef\xbb\xbffact_id,")
+
+
+# -- data quality and pack aliases ----------------------------------------------------------
+
+
+def test_a_plan_before_its_transfer_and_a_closure_before_rectification_are_warned() -> None:
+    pack = load_pack("shidian")
+    fact = {
+        "id": "Q1",
+        "source": "provincial",
+        "category": "general",
+        "events": {
+            "transferred": "2024-09-27",
+            "plan_submitted": "2024-09-01",
+            "rectified": "2024-10-20",
+            "closed": "2024-10-10",
+        },
+    }
+    decision = pack.evaluate(fact, "2024-10-30")
+    order = [w.message for w in decision.warnings if w.code == "event_before_its_cause"]
+    assert len(order) == 2
+    assert "`plan_submitted`, 2024-09-01" in order[0] and "`transferred`" in order[0]
+    assert "`closed`, 2024-10-10" in order[1] and "`rectified`" in order[1]
+    in_order = {**fact, "events": {"transferred": "2024-09-27", "plan_submitted": "2024-10-01"}}
+    warnings = pack.evaluate(in_order, "2024-10-30").warnings
+    assert not [w for w in warnings if w.code == "event_before_its_cause"]
+
+
+def test_a_pack_alias_is_a_value_a_ledger_may_use(tmp_path: Path) -> None:
+    source = Path(load_pack("shidian").path)
+    copy = tmp_path / "shidian"
+    shutil.copytree(source, copy)
+    text = (copy / "pack.yaml").read_text("utf-8")
+    text = text.replace(
+        "{id: provincial, name: 省级移交}", "{id: provincial, name: 省级移交, aliases: [省移交]}"
+    )
+    (copy / "pack.yaml").write_text(text, "utf-8")
+    words = LedgerVocabulary.of(load_pack(copy))
+    assert words.value("source", "省移交") == "provincial"
+    assert words.value("source", "省 移 交") == "provincial"

@@ -314,7 +314,7 @@ def _cell(ws: Any, value: Any) -> Any:
     from openpyxl.cell import WriteOnlyCell
 
     if isinstance(value, date):
-        cell = WriteOnlyCell(ws, value=value)
+        cell = WriteOnlyCell(ws, value=value)  # type: ignore[arg-type]  # openpyxl takes dates
         midnight = not isinstance(value, datetime) or value.time() == time()
         cell.number_format = "yyyy-mm-dd" if midnight else "yyyy-mm-dd hh:mm"
         return cell
