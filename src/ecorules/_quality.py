@@ -4,8 +4,9 @@ A plan submitted before the problem was transferred, a closure before the rectif
 closes: the pack already says which event answers which (an obligation is started by one
 event and done by another; a closure chain's steps follow its starting event, and its last
 step follows every other), so the order is derived once at pack load, and a decision
-whose fact has a later event dated before an earlier one carries a warning naming both. The decision is
-still made — the dates may be right and the order odd — but nobody reads it as clean.
+whose fact has a later event dated before an earlier one carries a warning naming both.
+The decision is still made — the dates may be right and the order odd — but nobody reads
+it as clean.
 """
 
 from __future__ import annotations
