@@ -64,6 +64,7 @@ def test_every_good_row_of_a_csv_in_any_office_encoding_is_decided(
     assert refused[0]["problems"][0]["field"] == "来源 (source)"
     assert refused[0]["problems"][0]["value"] == "省移交"
     assert "1 of 4 facts refused" in err and "line 4" in err
+    assert "columns not read" in err and "备注" in err  # said once, not lost silently
 
 
 def test_a_gbk_row_in_a_utf8_ledger_is_refused_alone(
@@ -338,3 +339,93 @@ def test_a_pack_alias_is_a_value_a_ledger_may_use(tmp_path: Path) -> None:
     words = LedgerVocabulary.of(load_pack(copy))
     assert words.value("source", "省移交") == "provincial"
     assert words.value("source", "省 移 交") == "provincial"
+
+
+# -- calendars ------------------------------------------------------------------------------
+
+
+def test_dues_become_an_icalendar_file_with_stable_uids_and_reminders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    icalendar = pytest.importorskip("icalendar")
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(_csv([HEADER, *GOOD, BAD]), encoding="utf-8")
+    out = tmp_path / "dues.ics"
+    code, _, err = _run(
+        capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF, "-o", str(out)
+    )
+    assert code == 1 and "line 5" in err
+    first = out.read_bytes()
+    cal = icalendar.Calendar.from_ical(first)
+    events = list(cal.walk("VEVENT"))
+    decisions = load_pack("shidian").evaluate_many(
+        [
+            {
+                "id": "A1",
+                "source": "provincial",
+                "category": "general",
+                "events": {"transferred": "2024-09-27"},
+            },
+        ],
+        AS_OF,
+    )
+    a1 = next(iter(decisions))
+    dated = [a for a in a1.actions if a.due and a.status in ("pending", "overdue")]
+    mine = [e for e in events if "（A1）" in str(e["SUMMARY"])]
+    assert len(mine) == len(dated) > 0
+    overdue = next(e for e in mine if str(e["SUMMARY"]).startswith("【逾期】"))
+    assert overdue["DTSTART"].dt == dt.date(2024, 10, 16)  # all-day, on the due date
+    assert "二(一)" in str(overdue["DESCRIPTION"]) and "乡镇人民政府" in str(overdue["DESCRIPTION"])
+    alarm = next(iter(overdue.walk("VALARM")))
+    # 2024-10-16 is a Wednesday: the reminder is on Tuesday the 15th, 09:00 in Beijing
+    assert alarm["TRIGGER"].dt == dt.datetime(2024, 10, 15, 1, 0, tzinfo=dt.UTC)
+    assert len({str(e["UID"]) for e in events}) == len(events)
+    # the same ledger again: the same bytes, so a re-import updates rather than duplicates
+    _run(capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF, "-o", str(out))
+    assert out.read_bytes() == first
+
+
+def test_a_reminder_before_a_monday_due_date_falls_on_the_friday() -> None:
+    from ecorules._ics import previous_working_day
+
+    calendar = load_pack("shidian").calendar
+    assert previous_working_day(calendar, dt.date(2024, 10, 21)) == dt.date(2024, 10, 18)
+    # after the National Day week, the working day before 8 October is 30 September
+    assert previous_working_day(calendar, dt.date(2024, 10, 8)) == dt.date(2024, 9, 30)
+
+
+def test_calendars_split_by_responsible_body(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("icalendar")
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(_csv([HEADER, *GOOD]), encoding="utf-8")
+    out = tmp_path / "dues.ics"
+    code, _, _ = _run(
+        capsys,
+        "evaluate",
+        "shidian",
+        str(ledger),
+        "--as-of",
+        AS_OF,
+        "-o",
+        str(out),
+        "--split-by",
+        "actor",
+    )
+    assert code == 0
+    files = sorted(p.name for p in tmp_path.glob("dues-*.ics"))
+    pack = load_pack("shidian")
+    rows = read_ledger(str(ledger), words=LedgerVocabulary.of(pack))
+    acting = {
+        f"dues-{a.actor}.ics"
+        for d in pack.evaluate_many(rows, AS_OF)
+        for a in getattr(d, "actions", ())
+        if a.due and a.status in ("pending", "overdue")
+    }
+    assert files == sorted(acting) and not out.exists()
+    for name in files:
+        text = (tmp_path / name).read_text("utf-8")
+        actor = name.removeprefix("dues-").removesuffix(".ics")
+        body = load_pack("shidian").role(actor).name
+        assert text.count("CATEGORIES:") == text.count(f"CATEGORIES:{body}")

@@ -116,11 +116,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
     ev.add_argument(
         "--format",
-        choices=("table", "json", "jsonl", "csv", "xlsx"),
+        choices=("table", "json", "jsonl", "csv", "xlsx", "ics"),
         default=None,
         help="one fact: table (default) or json; a ledger: jsonl (default), csv (UTF-8 with "
-        "a BOM, as Excel reads it) or xlsx (the ledger back with its decisions), or as the "
-        "-o file's suffix says",
+        "a BOM, as Excel reads it), xlsx (the ledger back with its decisions) or ics (due "
+        "dates as an iCalendar file), or as the -o file's suffix says",
     )
     ev.add_argument(
         "--columns",
@@ -325,6 +325,17 @@ def _evaluate_ledger(
         decided, refused = write_atomically(
             output,
             lambda path: write_xlsx(pack, noting_pairs(paired(pack, facts, as_of)), path, as_of),
+        )
+    elif args.format == "ics":
+        assert output is not None  # check_ledger_output made sure
+        from ._ics import write_ics
+
+        decided, refused, _ = write_ics(
+            pack,
+            noting(pack.evaluate_many(facts, as_of)),
+            output,
+            getattr(args, "split_by", None),
+            lambda path, data: write_atomically(path, lambda tmp: tmp.write_bytes(data)),
         )
     else:
         results = noting(pack.evaluate_many(facts, as_of))

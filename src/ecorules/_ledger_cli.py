@@ -31,6 +31,12 @@ def add_ledger_options(parser: argparse.ArgumentParser) -> None:
         "or GB18030/GBK)",
     )
     parser.add_argument("--sheet", help="an Excel ledger's worksheet (default: the first)")
+    if parser.prog.endswith("evaluate"):
+        parser.add_argument(
+            "--split-by",
+            choices=("actor",),
+            help="--format ics: one calendar file per responsible body (FILE-<body>.ics)",
+        )
     parser.add_argument(
         "--mapping",
         metavar="FILE",
@@ -73,13 +79,32 @@ def open_ledger(
     aliases: dict[str, dict[str, str]],
 ) -> Iterator[LedgerRow]:
     words = LedgerVocabulary.of(pack, aliases)
-    return read_ledger(
+    rows = read_ledger(
         source,
         columns,
         encoding=getattr(args, "encoding", None),
         words=words,
         sheet=getattr(args, "sheet", None),
     )
+    return _noting_unread_columns(rows)
+
+
+def _noting_unread_columns(rows: Iterator[LedgerRow]) -> Iterator[LedgerRow]:
+    """The rows, after one line on stderr naming the columns nothing reads (备注, 责任人 …):
+    a misspelt date column would otherwise vanish without a word."""
+    said = False
+    for row in rows:
+        if not said and row.header is not None:
+            said = True
+            read = set((row.columns or {}).values())
+            unread = [h for h in row.header if h and h not in read]
+            if unread:
+                print(
+                    "columns not read (no fact field; see `ecorules mapping`): "
+                    + ", ".join(unread),
+                    file=sys.stderr,
+                )
+        yield row
 
 
 def paired(
@@ -103,10 +128,11 @@ def check_ledger_output(fmt: str | None, output: str | None) -> str:
     suffix = Path(output).suffix.lower() if output else ""
     by_suffix = {".xlsx": "xlsx", ".csv": "csv", ".jsonl": "jsonl", ".ics": "ics"}
     chosen = fmt or by_suffix.get(suffix, "jsonl")
-    if chosen not in ("jsonl", "csv", "xlsx"):
-        raise FactError(
-            [FactProblem("--format", chosen, "a ledger is written as", ("jsonl", "csv", "xlsx"))]
-        )
-    if chosen == "xlsx" and not output:
-        raise FactError([FactProblem("--format", "xlsx", "an Excel workbook needs -o FILE.xlsx")])
+    if chosen not in LEDGER_FORMATS:
+        raise FactError([FactProblem("--format", chosen, "a ledger is written as", LEDGER_FORMATS)])
+    if chosen in ("xlsx", "ics") and not output:
+        raise FactError([FactProblem("--format", chosen, f"needs -o FILE.{chosen}")])
     return chosen
+
+
+LEDGER_FORMATS = ("jsonl", "csv", "xlsx", "ics")
