@@ -429,3 +429,20 @@ def test_calendars_split_by_responsible_body(
         actor = name.removeprefix("dues-").removesuffix(".ics")
         body = load_pack("shidian").role(actor).name
         assert text.count("CATEGORIES:") == text.count(f"CATEGORIES:{body}")
+
+
+def test_both_excel_readers_give_the_same_rows(tmp_path: Path) -> None:
+    """calamine reads when installed, openpyxl otherwise: the same ledger, the same facts."""
+    pytest.importorskip("python_calamine")
+    from ecorules._xlsx import xlsx_rows
+
+    ledger = tmp_path / "ledger.xlsx"
+    _workbook(ledger)
+    words = LedgerVocabulary.of(load_pack("shidian"))
+
+    def rows(reader: str) -> list[tuple[int, object, tuple[object, ...] | None]]:
+        return [(r.line, r.fact, r.raw) for r in xlsx_rows(ledger, {}, words, None, reader)]
+
+    by_calamine, by_openpyxl = rows("calamine"), rows("openpyxl")
+    assert [line for line, _, _ in by_calamine] == [3, 4, 5, 6]
+    assert [fact for _, fact, _ in by_calamine] == [fact for _, fact, _ in by_openpyxl]
