@@ -63,6 +63,7 @@ def test_every_good_row_of_a_csv_in_any_office_encoding_is_decided(
     assert refused[0]["line"] == 4
     assert refused[0]["problems"][0]["field"] == "来源 (source)"
     assert refused[0]["problems"][0]["value"] == "省移交"
+    assert "省级移交 (provincial)" in refused[0]["problems"][0]["allowed"]
     assert "1 of 4 facts refused" in err and "line 4" in err
     assert "columns not read" in err and "备注" in err  # said once, not lost silently
 

@@ -65,6 +65,8 @@ class LedgerRow:
     """The row's cells as read, for outputs that give the ledger back with its decisions."""
     header: tuple[str, ...] | None = None
     """The ledger's header row (one tuple shared by every row)."""
+    names: Mapping[str, Mapping[str, str]] | None = None
+    """The pack's Chinese names of allowed values (field → id → name), for refusals."""
 
     @property
     def place(self) -> str:
@@ -76,12 +78,18 @@ class LedgerRow:
         (``移交日期 (events.transferred)``), and the sheet and row for an Excel row."""
         if not self.columns:
             return exc
+        names = self.names or {}
         problems = tuple(
             FactProblem(
                 f"{self.columns[p.field]} ({p.field})" if p.field in self.columns else p.field,
                 p.value,
                 p.message,
-                p.allowed,
+                _named(
+                    p.allowed,
+                    names.get(
+                        p.field.partition(".")[0] if p.field.startswith("events.") else p.field
+                    ),
+                ),
             )
             for p in exc.problems
         )
@@ -94,6 +102,13 @@ LEDGER_SUFFIXES = (".jsonl", ".csv", ".xlsx")
 
 def is_ledger(source: str) -> bool:
     return Path(source).suffix.lower() in LEDGER_SUFFIXES
+
+
+def _named(allowed: tuple[str, ...], names: Mapping[str, str] | None) -> tuple[str, ...]:
+    """Allowed ids as a clerk would write them: ``省级移交 (provincial)``."""
+    if not names:
+        return allowed
+    return tuple(f"{names[a]} ({a})" if a in names else a for a in allowed)
 
 
 def read_ledger(
@@ -337,6 +352,7 @@ def _csv_body(
             by_field,
             raw=tuple(cells),
             header=header_t,
+            names=words.names if words is not None else None,
         )
 
 

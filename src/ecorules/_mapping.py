@@ -81,6 +81,8 @@ class LedgerVocabulary:
     """field → normalised word → id"""
     labels: Mapping[str, str] = field(default_factory=dict)
     """field → the Chinese header ``mapping`` prints for it"""
+    names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """field (``events`` for every event) → id → the pack's Chinese name, for refusals"""
 
     @classmethod
     def of(
@@ -101,6 +103,8 @@ class LedgerVocabulary:
             "sector": vocab.sectors,
             "flags": vocab.flags,
         }
+        names = {name: {t.id: t.name for t in terms} for name, terms in groups.items()}
+        names["events"] = {t.id: t.name for t in vocab.events}
         for name, terms in groups.items():
             table = values.setdefault(name, {})
             for term in terms:
@@ -122,7 +126,7 @@ class LedgerVocabulary:
             table = values.setdefault(name, {})
             for word, target in words.items():
                 table[norm(str(word))] = str(target)
-        return cls(headers, values, labels)
+        return cls(headers, values, labels, names)
 
     def value(self, name: str, cell: str) -> str:
         table = self.values.get(name)

@@ -174,6 +174,7 @@ def xlsx_rows(
             title,
             tuple(values),
             header_t,
+            words.names if words is not None else None,
         )
 
     return body()
