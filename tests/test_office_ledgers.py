@@ -447,3 +447,28 @@ def test_both_excel_readers_give_the_same_rows(tmp_path: Path) -> None:
     by_calamine, by_openpyxl = rows("calamine"), rows("openpyxl")
     assert [line for line, _, _ in by_calamine] == [3, 4, 5, 6]
     assert [fact for _, fact, _ in by_calamine] == [fact for _, fact, _ in by_openpyxl]
+
+
+def test_a_two_row_header_with_cells_merged_down_is_read(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["编号", "来源", "类别", "时间", None])
+    ws.append([None, None, None, "问题移交日期", "整改完成日期"])
+    for column in "ABC":
+        ws.merge_cells(f"{column}1:{column}2")  # 编号, 来源, 类别 span both header rows
+    ws.merge_cells("D1:E1")
+    ws.append(["M1", "省级移交", "一般性问题", dt.date(2024, 9, 27), None])
+    path = tmp_path / "ledger.xlsx"
+    book.save(path)
+    rows = list(read_ledger(str(path), words=LedgerVocabulary.of(load_pack("shidian"))))
+    assert [(r.line, r.fact) for r in rows] == [
+        (
+            3,
+            {
+                "id": "M1",
+                "source": "provincial",
+                "category": "general",
+                "events": {"transferred": "2024-09-27"},
+            },
+        )
+    ]

@@ -132,8 +132,20 @@ def xlsx_rows(
             if number >= HEADER_SCAN_ROWS:
                 break
 
-        def score(values: tuple[Any, ...]) -> int:
-            cells = [_text(v) for v in values]
+        def filled(index: int) -> list[str]:
+            """Row ``index`` of ``top`` as a header: a cell merged down from the row above
+            (序号 over two header rows) keeps its text in the upper cell only, so an empty
+            cell takes the text above it."""
+            cells = [_text(v) for v in top[index][1]]
+            if index == 0:
+                return cells
+            above = [_text(v) for v in top[index - 1][1]]
+            return [
+                c or (above[i] if i < len(above) and above[i] not in cells else "")
+                for i, c in enumerate(cells)
+            ]
+
+        def score(cells: list[str]) -> int:
             if words is None:
                 return sum(1 for c in cells if c)
             named = set(columns.values())
@@ -141,11 +153,12 @@ def xlsx_rows(
 
         if not top:
             raise FactError([FactProblem("ledger", str(path), f"the sheet `{title}` is empty")])
-        best = max(top, key=lambda item: (score(item[1]), -item[0]))
-        if score(best[1]) == 0:  # nothing recognised: the first non-blank row, and say so
-            best = next((item for item in top if any(_text(v) for v in item[1])), top[0])
-        header_row, header_values = best
-        header = [_text(v) for v in header_values]
+        headers = [filled(i) for i in range(len(top))]
+        best = max(range(len(top)), key=lambda i: (score(headers[i]), -i))
+        if score(headers[best]) == 0:  # nothing recognised: the first non-blank row
+            best = next((i for i in range(len(top)) if any(headers[i])), 0)
+            headers[best] = [_text(v) for v in top[best][1]]
+        header_row, header = top[best][0], headers[best]
         by_field = columns_for(header, columns, words, f"sheet `{title}`")
         header_t = tuple(header)
     except BaseException:
