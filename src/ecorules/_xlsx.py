@@ -1,16 +1,17 @@
-"""Excel ledgers, in and out, with openpyxl (the ``excel`` extra).
+"""Excel ledgers, in and out (the ``excel`` extra).
 
-In: the first sheet (or ``--sheet``), read-only and streaming, values not formulas. Ledgers
-as offices keep them often open with a title row merged across the sheet (``XX市整改台账``)
-above the real header, so the header is the first of the top rows that names the most
-fact fields; declared sheet dimensions are distrusted (tools write wrong ones); blank rows
-(Excel keeps formatted, empty trailing rows) are skipped. Rows are named ``sheet!row`` as
-Excel numbers them.
+In: the first sheet (or ``--sheet``), values not formulas, read with python-calamine (13×
+openpyxl's speed, measured in docs/performance.md) or, without it, openpyxl read-only;
+both give the same cells. Ledgers as offices keep them often open with a title merged
+across the sheet (``XX市整改台账``) above the real header, or a header over two rows with
+cells merged down, so the header is the one of the top rows that names the most fact
+fields once cells merged down are filled in; blank rows (Excel keeps formatted, empty
+trailing rows) are skipped. Rows are named ``sheet!row`` as Excel numbers them.
 
-Out: the ledger's own columns first, then the decision per row — next action, its due date,
-status, responsible body by name, basis — statuses coloured, the header frozen, an
-auto-filter on, and a second sheet counting facts by status × responsible body. Written with
-openpyxl's write-only mode so memory stays flat.
+Out (openpyxl, write-only, so memory stays flat): the ledger's own columns first, then the
+decision per row — next action, its due date, status, responsible body by name, basis —
+statuses coloured, the header frozen, an auto-filter on, and a second sheet counting rows
+by responsible body × status.
 """
 
 from __future__ import annotations
