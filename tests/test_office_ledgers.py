@@ -472,3 +472,44 @@ def test_a_two_row_header_with_cells_merged_down_is_read(tmp_path: Path) -> None
             },
         )
     ]
+
+
+def test_office_dates_are_read_in_every_form_they_come_in() -> None:
+    from ecorules._mapping import office_date
+
+    for written in (
+        "2024-09-27",
+        "2024/9/27",
+        "2024年9月27日",
+        "2024.9.27",
+        "20240927",
+        "２０２４年９月２７日",
+        dt.date(2024, 9, 27),
+        dt.datetime(2024, 9, 27),
+        45562,
+        45562.0,
+    ):
+        assert office_date(written) == "2024-09-27", written
+    assert office_date("9/27") == "9/27"  # no year: left for the fact check to refuse
+    assert office_date(12) == 12
+
+
+def test_report_reads_a_gbk_ledger_and_an_excel_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_bytes(_csv([HEADER, *GOOD, BAD]).encode("gbk"))
+    code, out, _ = _run(
+        capsys, "report", "shidian", str(ledger), "--as-of", AS_OF, "--format", "json"
+    )
+    report = json.loads(out)
+    assert code == 1 and report["total"] == 3 and report["refused_count"] == 1
+    assert report["refused"][0]["line"] == 5
+    book = tmp_path / "ledger.xlsx"
+    _workbook(book)
+    code, out, _ = _run(
+        capsys, "report", "shidian", str(book), "--as-of", AS_OF, "--format", "json"
+    )
+    report = json.loads(out)
+    assert code == 1 and report["total"] == 3
+    assert (report["refused"][0]["sheet"], report["refused"][0]["line"]) == ("台账", 5)

@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,11 @@ def norm(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+_EXCEL_EPOCH = date(1899, 12, 30)
+_SERIAL_FROM, _SERIAL_UNTIL = 36526, 73051
+"""Excel day numbers of 2000-01-01 and 2100-01-01: a number in between, in a date column,
+is a date shown as a number (a plain number there is meaningless anyway)."""
+
 _DATE = re.compile(r"^(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?$")
 
 
@@ -59,6 +64,9 @@ def office_date(value: object) -> object:
         return value.date().isoformat() if value.time() == time() else value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if type(value) in (int, float) and _SERIAL_FROM <= value < _SERIAL_UNTIL:
+        # a date typed into a cell formatted as a number: Excel's day count (1900 system)
+        return (_EXCEL_EPOCH + timedelta(days=int(value))).isoformat()
     if isinstance(value, str):
         text = unicodedata.normalize("NFKC", value).strip()
         match = _DATE.match(text)
