@@ -513,3 +513,34 @@ def test_report_reads_a_gbk_ledger_and_an_excel_one(
     report = json.loads(out)
     assert code == 1 and report["total"] == 3
     assert (report["refused"][0]["sheet"], report["refused"][0]["line"]) == ("台账", 5)
+
+
+def test_a_json_lines_ledger_becomes_a_workbook_keyed_by_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = tmp_path / "ledger.jsonl"
+    facts = [
+        {
+            "id": "J1",
+            "source": "provincial",
+            "category": "general",
+            "events": {"transferred": "2024-09-27"},
+        },
+        {"id": "J2", "source": "nowhere", "category": "general"},
+    ]
+    ledger.write_text("".join(json.dumps(f) + "\n" for f in facts), encoding="utf-8")
+    out = tmp_path / "result.xlsx"
+    code, _, _ = _run(capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF, "-o", str(out))
+    assert code == 1
+    rows = list(openpyxl.load_workbook(out)["台账"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("编号", "下一步", "期限")
+    assert [(r[0], r[3]) for r in rows[1:]] == [("J1", "逾期"), ("J2", "拒收")]
+
+
+def test_split_by_is_only_for_calendars(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(_csv([HEADER, *GOOD]), encoding="utf-8")
+    code, out, err = _run(
+        capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF, "--split-by", "actor"
+    )
+    assert code == 1 and out == "" and "--split-by" in err

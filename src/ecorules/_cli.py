@@ -269,6 +269,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     ledger = is_ledger(args.fact)
     if ledger:
         args.format = check_ledger_output(args.format, args.output)
+    if args.split_by and args.format != "ics":
+        raise FactError([FactProblem("--split-by", args.split_by, "only with --format ics")])
     columns, aliases = ledger_columns(args)
     output = check_output(args.output, (args.fact,)) if args.output else None
     pack = load_pack(args.pack, engine=args.engine, calendar_notices=args.calendar)

@@ -64,7 +64,11 @@ def office_date(value: object) -> object:
         return value.date().isoformat() if value.time() == time() else value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if type(value) in (int, float) and _SERIAL_FROM <= value < _SERIAL_UNTIL:
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and (_SERIAL_FROM <= value < _SERIAL_UNTIL)
+    ):
         # a date typed into a cell formatted as a number: Excel's day count (1900 system)
         return (_EXCEL_EPOCH + timedelta(days=int(value))).isoformat()
     if isinstance(value, str):

@@ -254,13 +254,20 @@ def write_xlsx(
     number = 1
     header: list[str] = []
     full_header: list[str] = []
+    own_columns = True
     for row, result in results:
         if number == 1:  # the header, once the first row says what it is
             header = list(row.header or ()) if row is not None else []
+            own_columns = bool(header)
+            if not own_columns:  # JSON Lines or YAML: no columns of its own but the id
+                header = ["编号"]
             full_header = [*header, *DECISION_HEADERS]
             _write_header(ws, full_header, openpyxl, WriteOnlyCell, Font(bold=True))
         number += 1
-        original = [_cell(ws, v) for v in (row.raw if row is not None and row.raw else [])]
+        if own_columns:
+            original = [_cell(ws, v) for v in (row.raw if row is not None and row.raw else [])]
+        else:
+            original = [result.fact_id]
         original += [None] * (len(header) - len(original))
         if isinstance(result, RefusedFact):
             refused += 1
