@@ -148,7 +148,7 @@ def test_a_mapping_file_gives_columns_and_value_aliases(
 
 
 def test_the_starter_mapping_lists_every_field_and_value_in_chinese(
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = _run(capsys, "mapping", "shidian")
     assert code == 0
@@ -160,6 +160,15 @@ def test_the_starter_mapping_lists_every_field_and_value_in_chinese(
     import yaml
 
     assert set(yaml.safe_load(out)) == {"columns", "values"}
+    # used as it is printed, on a ledger with the usual headers, it reads the ledger
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(out, encoding="utf-8")
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(_csv([HEADER, *GOOD]), encoding="utf-8")
+    code, decided, _ = _run(
+        capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF, "--mapping", str(mapping)
+    )
+    assert code == 0 and sorted(_decided(decided)) == ["A1", "A2", "A4"]
 
 
 def test_names_are_matched_width_and_case_insensitively_at_load() -> None:

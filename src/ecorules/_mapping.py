@@ -256,16 +256,19 @@ def starter_mapping(pack: Pack) -> str:
     vocab = pack.model.vocabulary
     lines = [
         f"# 台账映射 — {pack.title}（{pack.name}）",
-        "# columns: 字段: 台账列名（按台账实际列名修改；不用的字段可删除）",
+        "# columns: 字段: 台账列名（按台账实际列名修改；需要的字段去掉行首 #）",
         "# values: 字段: {台账中的写法: 取值}；下列取值的中文名称本身无需映射即可使用",
         "columns:",
     ]
+    # Only the fields every problem needs are on; a column named here must be in the
+    # ledger, so the rest wait, commented, for the ledger's own header to be written in.
     for name in ("id", "kind", "source", "category", "sector", "flags"):
-        lines.append(f"  {name}: {words.labels[name]}")
+        on = "" if name in ("id", "source", "category") else "# "
+        lines.append(f"  {on}{name}: {words.labels[name]}")
     for event in vocab.events:
-        lines.append(f"  events.{event.id}: {event.name}日期")
+        lines.append(f"  # events.{event.id}: {event.name}日期")
     for attr in vocab.attrs:
-        lines.append(f"  attrs.{attr.id}: {attr.name}")
+        lines.append(f"  # attrs.{attr.id}: {attr.name}")
     lines.append("values:")
     groups: list[tuple[str, Sequence[Any]]] = [
         ("kind", vocab.kinds),
