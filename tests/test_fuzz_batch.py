@@ -179,7 +179,8 @@ def test_csv_ledgers_lose_no_good_row(
         ["evaluate", "shidian", str(path), "--as-of", AS_OF, "-o", str(out), "--format", "csv"]
     )
     assert code == (1 if bad else 0)
-    with out.open(encoding="utf-8", newline="") as handle:
+    # a CSV file written for Excel begins with a byte-order mark (docs/ledgers.md)
+    with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     decided = [r["fact_id"] for r in rows if not r["error"]]
     assert list(dict.fromkeys(decided)) == good  # one row per action, each fact once

@@ -27,9 +27,17 @@ from ._diff_cli import add_diff_command
 from ._engine import FACT_DATES_FROM, FACT_DATES_UNTIL
 from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
 from ._fact import parse_as_of
-from ._ledger import parse_columns, read_ledger, write_results
+from ._ledger import is_ledger, write_results
+from ._ledger_cli import (
+    add_ledger_options,
+    add_mapping_command,
+    check_ledger_output,
+    ledger_columns,
+    open_ledger,
+    paired,
+)
 from ._model import TIER_NAMES, pack_json_schema
-from ._output import atomic_output, check_output
+from ._output import atomic_output, check_output, write_atomically
 from ._pack import Pack, bundled_names, load_pack
 from ._render import print_diagnostics, sarif
 from ._report import RefusedFact, Report
@@ -105,14 +113,16 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "fact",
         help="a YAML or JSON file holding one fact, or - for stdin; or a ledger of many "
-        "(.jsonl or .csv) to evaluate as a batch",
+        "(.jsonl, .csv or .xlsx) to evaluate as a batch",
     )
     ev.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
     ev.add_argument(
         "--format",
-        choices=("table", "json", "jsonl", "csv"),
+        choices=("table", "json", "jsonl", "csv", "xlsx", "ics"),
         default=None,
-        help="one fact: table (default) or json; a ledger: jsonl (default) or csv",
+        help="one fact: table (default) or json; a ledger: jsonl (default), csv (UTF-8 with "
+        "a BOM, as Excel reads it), xlsx (the ledger back with its decisions) or ics (due "
+        "dates as an iCalendar file), or as the -o file's suffix says",
     )
     ev.add_argument(
         "--columns",
@@ -129,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
         "(default) or on as_of",
     )
     ev.add_argument("--pack-version", metavar="VERSION", help="decide by this version of the pack")
+    add_ledger_options(ev)
     add_calendar_option(ev)
     ev.set_defaults(run=_evaluate)
 
@@ -168,6 +179,7 @@ def _parser() -> argparse.ArgumentParser:
         help="html: a self-contained dashboard page (charts, overdue actions; no network)",
     )
     rp.add_argument("-o", "--output", help="write to this file instead of standard output")
+    add_ledger_options(rp)
     add_calendar_option(rp)
     rp.set_defaults(run=_report)
 
@@ -241,6 +253,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_calendar_option(sv)
     sv.set_defaults(run=_serve)
+    add_mapping_command(sub)
     return parser
 
 
@@ -264,16 +277,16 @@ def _read_fact(source: str) -> Any:
 def _evaluate(args: argparse.Namespace) -> int:
     # Every argument is checked before the pack loads and before anything is written.
     as_of = _as_of(args.as_of)
-    ledger = Path(args.fact).suffix in (".jsonl", ".csv")
-    if ledger and (args.format or "jsonl") not in ("jsonl", "csv"):
-        raise FactError(
-            [FactProblem("--format", args.format, "a ledger is written as", ("jsonl", "csv"))]
-        )
-    columns = parse_columns(args.columns)
+    ledger = is_ledger(args.fact)
+    if ledger:
+        args.format = check_ledger_output(args.format, args.output)
+    if args.split_by and args.format != "ics":
+        raise FactError([FactProblem("--split-by", args.split_by, "only with --format ics")])
+    columns, aliases = ledger_columns(args)
     output = check_output(args.output, (args.fact,)) if args.output else None
     pack = load_pack(args.pack, engine=args.engine, calendar_notices=args.calendar)
     if ledger:
-        return _evaluate_ledger(pack, args, as_of, columns, output)
+        return _evaluate_ledger(pack, args, as_of, (columns, aliases), output)
     fact = _read_fact(args.fact)
     decision = pack.evaluate(fact, as_of, version_on=args.version_on, version=args.pack_version)
     with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
@@ -285,25 +298,70 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluate_ledger(
-    pack: Pack, args: argparse.Namespace, as_of: date, columns: dict[str, str], output: Path | None
+    pack: Pack,
+    args: argparse.Namespace,
+    as_of: date,
+    mapped: tuple[dict[str, str], dict[str, dict[str, str]]],
+    output: Path | None,
 ) -> int:
     """A ledger through evaluate_many: streamed out as it is read, progress on a terminal.
     A file output appears, complete, only when the run is."""
-    facts = read_ledger(args.fact, columns)
+    facts = open_ledger(pack, args, args.fact, *mapped)
     refused_at: list[str] = []
+
+    def where(result: RefusedFact) -> str:
+        if result.sheet:
+            return f"{result.sheet}!{result.line}"
+        return f"line {result.line}" if result.line else f"#{result.position}"
 
     def noting(results: Iterable[Decision | RefusedFact]) -> Iterator[Decision | RefusedFact]:
         for result in results:
             if isinstance(result, RefusedFact) and len(refused_at) < 10:
-                refused_at.append(f"line {result.line}" if result.line else f"#{result.position}")
+                refused_at.append(where(result))
             yield result
 
-    results = noting(
-        pack.evaluate_many(facts, as_of, version_on=args.version_on, version=args.pack_version)
-    )
+    # Which version of a pack with versions decides each fact (issue 15).
+    choice = {"version_on": args.version_on, "version": args.pack_version}
     progress = _Progress() if sys.stderr.isatty() else None
-    with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
-        decided, refused = write_results(results, out, args.format or "jsonl", progress)
+    if args.format == "xlsx":
+        assert output is not None  # check_ledger_output made sure
+        from ._xlsx import write_xlsx
+
+        def noting_pairs(
+            pairs: Iterable[tuple[Any, Decision | RefusedFact]],
+        ) -> Iterator[tuple[Any, Decision | RefusedFact]]:
+            for count, (row, result) in enumerate(pairs, start=1):
+                if isinstance(result, RefusedFact) and len(refused_at) < 10:
+                    refused_at.append(where(result))
+                if progress is not None:
+                    progress(count)
+                yield row, result
+
+        decided, refused = write_atomically(
+            output,
+            lambda path: write_xlsx(
+                pack, noting_pairs(paired(pack, facts, as_of, **choice)), path, as_of
+            ),
+        )
+    elif args.format == "ics":
+        assert output is not None  # check_ledger_output made sure
+        from ._ics import write_ics
+
+        decided, refused, _ = write_ics(
+            pack,
+            noting(pack.evaluate_many(facts, as_of, **choice)),
+            output,
+            getattr(args, "split_by", None),
+            lambda path, data: write_atomically(path, lambda tmp: tmp.write_bytes(data)),
+        )
+    else:
+        results = noting(pack.evaluate_many(facts, as_of, **choice))
+        with (
+            atomic_output(output, bom=args.format == "csv")
+            if output
+            else contextlib.nullcontext(sys.stdout) as out
+        ):
+            decided, refused = write_results(results, out, args.format or "jsonl", progress)
     if progress is not None:
         progress.done()
     if refused:
@@ -359,10 +417,10 @@ def _as_of(text: str) -> date:
 def _report(args: argparse.Namespace) -> int:
     # Every argument is checked before the pack loads and before anything is written.
     as_of = _as_of(args.as_of)
-    columns = parse_columns(args.columns)
+    columns, aliases = ledger_columns(args)
     output = check_output(args.output, (args.ledger,)) if args.output else None
     pack = load_pack(args.pack, calendar_notices=args.calendar)
-    report = pack.report(read_ledger(args.ledger, columns), as_of)
+    report = pack.report(open_ledger(pack, args, args.ledger, columns, aliases), as_of)
     if args.format == "json":
         text = report.model_dump_json(indent=2) + "\n"
     elif args.format == "html":

@@ -32,6 +32,7 @@ from ._errors import FactError, FactProblem, did_you_mean
 from ._fact import Fact, FactView, read_fact, to_china_date
 from ._model import Provenance, Tier
 from ._notices import horizon_warning
+from ._quality import event_order, out_of_order
 from ._revision import decision_id
 
 FACT_DATES_FROM = date(2000, 1, 1)
@@ -373,6 +374,9 @@ class CompiledPack:
         self.flags = frozenset(t.id for t in vocab.flags)
         self.events = frozenset(t.id for t in vocab.events)
         self.attrs = {a.id: a for a in vocab.attrs}
+        # Which events must not be dated before which (data-quality warnings, _quality).
+        self.event_order = event_order(pack)
+        self.event_names = {t.id: t.name for t in vocab.events}
         tiers = {r.id: r.tier for r in pack.roles}
         # Per kind, the values each static field admits (None where the kind may omit it).
         self._admits = {
@@ -799,6 +803,8 @@ class CompiledPack:
         warnings: list[Notice] = []
         events = fact.events
         view = fact
+        if len(events) > 1 and self.event_order:
+            warnings.extend(out_of_order(self.event_order, events, self.event_names))
         if events and max(events.values()) > as_of:
             future = sorted(k for k, day in events.items() if day > as_of)
             events = {k: day for k, day in events.items() if day <= as_of}

@@ -13,11 +13,14 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from ._decision import Decision
+from ._encoding import detect_encoding, encoding_label
 from ._errors import FactError, FactProblem, shown
+from ._mapping import LedgerVocabulary, columns_for, office_date
 from ._report import RefusedFact
 from ._yamlsrc import YamlProblem, load_file
 
@@ -54,13 +57,74 @@ class LedgerRow:
     line: int
     fact: Any
     error: str | None = None
+    columns: Mapping[str, str] | None = None
+    """field → the column header it was read from, so that a refusal names the column."""
+    sheet: str | None = None
+    """The worksheet, for a row of an Excel ledger (``line`` is then its row number)."""
+    raw: tuple[Any, ...] | None = None
+    """The row's cells as read, for outputs that give the ledger back with its decisions."""
+    header: tuple[str, ...] | None = None
+    """The ledger's header row (one tuple shared by every row)."""
+    names: Mapping[str, Mapping[str, str]] | None = None
+    """The pack's Chinese names of allowed values (field → id → name), for refusals."""
+
+    @property
+    def place(self) -> str:
+        """Where the row is, as its reader would look for it: ``line 12`` or ``台账!12``."""
+        return f"{self.sheet}!{self.line}" if self.sheet else f"line {self.line}"
+
+    def refused(self, exc: FactError) -> FactError:
+        """``exc`` with each problem's field named by the column the ledger gave it
+        (``移交日期 (events.transferred)``), and the sheet and row for an Excel row."""
+        if not self.columns:
+            return exc
+        names = self.names or {}
+        problems = tuple(
+            FactProblem(
+                f"{self.columns[p.field]} ({p.field})" if p.field in self.columns else p.field,
+                p.value,
+                p.message,
+                _named(
+                    p.allowed,
+                    names.get(
+                        p.field.partition(".")[0] if p.field.startswith("events.") else p.field
+                    ),
+                ),
+            )
+            for p in exc.problems
+        )
+        return FactError(problems, exc.fact_id)
 
 
-def read_ledger(source: str, columns: Mapping[str, str] | None = None) -> Iterator[LedgerRow]:
-    """The rows of a ledger: ``-`` (JSON Lines on stdin), .jsonl and .csv stream; .json and
-    .yaml files hold a list. Everything about the file as a whole (it exists, it is a
-    regular file, the CSV header has the mapped columns once each) is checked before this
-    returns; each row's own problems come as a LedgerRow with an ``error``, in its place."""
+LEDGER_SUFFIXES = (".jsonl", ".csv", ".xlsx")
+"""Suffixes (any case) of the ledgers read as streams of rows, not as one fact."""
+
+
+def is_ledger(source: str) -> bool:
+    return Path(source).suffix.lower() in LEDGER_SUFFIXES
+
+
+def _named(allowed: tuple[str, ...], names: Mapping[str, str] | None) -> tuple[str, ...]:
+    """Allowed ids as a clerk would write them: ``省级移交 (provincial)``."""
+    if not names:
+        return allowed
+    return tuple(f"{names[a]} ({a})" if a in names else a for a in allowed)
+
+
+def read_ledger(
+    source: str,
+    columns: Mapping[str, str] | None = None,
+    *,
+    encoding: str | None = None,
+    words: LedgerVocabulary | None = None,
+    sheet: str | None = None,
+) -> Iterator[LedgerRow]:
+    """The rows of a ledger: ``-`` (JSON Lines on stdin), .jsonl, .csv and .xlsx stream;
+    .json and .yaml files hold a list. Everything about the file as a whole (it exists, it
+    is a regular file, its encoding, the header has the mapped columns once each) is
+    checked before this returns; each row's own problems come as a LedgerRow with an
+    ``error``, in its place. With ``words`` (a pack's), headers and values may be the
+    pack's Chinese names, and dates may be written as offices write them."""
     if source == "-":
         return _json_rows(sys.stdin.buffer)
     path = Path(source)
@@ -69,9 +133,14 @@ def read_ledger(source: str, columns: Mapping[str, str] | None = None) -> Iterat
             raise FactError([FactProblem("ledger", source, "no such file")])
         if not path.is_file():
             raise FactError([FactProblem("ledger", source, "not a regular file")])
-        if path.suffix == ".csv":
-            return _csv_rows(path, columns or {})
-        if path.suffix == ".jsonl":
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            return _csv_rows(path, columns or {}, detect_encoding(path, encoding), words)
+        if suffix == ".xlsx":
+            from ._xlsx import xlsx_rows
+
+            return xlsx_rows(path, columns or {}, words, sheet)
+        if suffix == ".jsonl":
             return _closing(path.open("rb"), _json_rows)
     except OSError as exc:
         raise FactError([FactProblem("ledger", source, f"cannot read: {exc.strerror}")]) from None
@@ -149,11 +218,13 @@ def _problem(message: str, text: str | None = None) -> str:
     return str(FactProblem("row", text, message))
 
 
-def _csv_rows(path: Path, columns: Mapping[str, str]) -> Iterator[LedgerRow]:
+def _csv_rows(
+    path: Path, columns: Mapping[str, str], encoding: str, words: LedgerVocabulary | None
+) -> Iterator[LedgerRow]:
     """A CSV ledger's rows. The header is read and checked now; rows stream later."""
     # Undecodable bytes are kept (as lone surrogates) so the parser can go on; the rows
     # holding them are refused below.
-    handle = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
+    handle = path.open(encoding=encoding, errors="surrogateescape", newline="")
     try:
         lines = _CsvLines(handle)
         # strict: a quote not followed by a delimiter is an error, not a cue to read on
@@ -162,12 +233,7 @@ def _csv_rows(path: Path, columns: Mapping[str, str]) -> Iterator[LedgerRow]:
             header = next(reader, [])
         except csv.Error as exc:
             raise FactError([FactProblem("ledger line 1", str(path), f"not CSV: {exc}")]) from None
-        missing = [c for c in columns.values() if c not in header]
-        if missing:
-            raise FactError(
-                [FactProblem("columns", ", ".join(missing), "not in the CSV header", tuple(header))]
-            )
-        by_field = dict(columns) or {name: name for name in header if name}
+        by_field = columns_for(header, columns, words, "CSV")
         repeated = sorted({c for c in by_field.values() if header.count(c) > 1})
         if repeated:
             raise FactError(
@@ -182,7 +248,9 @@ def _csv_rows(path: Path, columns: Mapping[str, str]) -> Iterator[LedgerRow]:
     except BaseException:
         handle.close()
         raise
-    return _closing_text(handle, _csv_body(reader, lines, header, by_field))
+    return _closing_text(
+        handle, _csv_body(reader, lines, header, by_field, encoding_label(encoding), words)
+    )
 
 
 def _closing_text(handle: TextIO, rows: Iterator[LedgerRow]) -> Iterator[LedgerRow]:
@@ -232,9 +300,15 @@ class _CsvLines:
 
 
 def _csv_body(
-    reader: Any, lines: _CsvLines, header: list[str], by_field: Mapping[str, str]
+    reader: Any,
+    lines: _CsvLines,
+    header: list[str],
+    by_field: Mapping[str, str],
+    encoding: str = "UTF-8",
+    words: LedgerVocabulary | None = None,
 ) -> Iterator[LedgerRow]:
     width = len(header)
+    header_t = tuple(header)
     while True:
         lines.fed = []
         error = None
@@ -269,27 +343,55 @@ def _csv_body(
         try:
             "".join(cells).encode("utf-8")
         except UnicodeEncodeError:
-            yield LedgerRow(start, None, _problem("not UTF-8"))
+            yield LedgerRow(start, None, _problem(f"not {encoding} text"), by_field)
             continue
-        yield LedgerRow(start, _row_fact(dict(zip(header, cells, strict=False)), by_field))
+        yield LedgerRow(
+            start,
+            _row_fact(dict(zip(header, cells, strict=False)), by_field, words),
+            None,
+            by_field,
+            raw=tuple(cells),
+            header=header_t,
+            names=words.names if words is not None else None,
+        )
 
 
-def _row_fact(row: Mapping[str, str | None], by_field: Mapping[str, str]) -> dict[str, Any]:
-    """One CSV row as a fact; empty cells are absent values."""
+def _row_fact(
+    row: Mapping[str, Any],
+    by_field: Mapping[str, str],
+    words: LedgerVocabulary | None = None,
+) -> dict[str, Any]:
+    """One ledger row as a fact; empty cells are absent values. With a pack's ``words``,
+    vocabulary names become ids and office-written dates ISO dates."""
     fact: dict[str, Any] = {}
     for field, column in by_field.items():
-        cell = (row.get(column) or "").strip()
-        if not cell:
+        raw = row.get(column)
+        if raw is None:
             continue
+        if isinstance(raw, str):
+            cell: Any = raw.strip()
+            if not cell:
+                continue
+        elif isinstance(raw, float) and raw.is_integer():
+            cell = int(raw)  # Excel keeps every number as a float: 12.0 is 12
+        else:
+            cell = raw  # an Excel date or number
         if field == "flags":
+            text = str(cell)
             for separator in FLAG_SEPARATORS:
-                cell = cell.replace(separator, " ")
-            fact["flags"] = cell.split()
+                text = text.replace(separator, " ")
+            fact["flags"] = [words.value("flags", f) if words else f for f in text.split()]
         elif field.startswith(("events.", "attrs.")):
             group, _, name = field.partition(".")
+            if group == "events" and words is not None:
+                cell = office_date(cell)
+            elif words is not None and isinstance(cell, str):
+                cell = words.value(field, cell)
             fact.setdefault(group, {})[name] = cell
         else:
-            fact[field] = cell
+            if not isinstance(cell, str):
+                cell = office_date(cell) if isinstance(cell, date) else str(cell)
+            fact[field] = words.value(field, cell) if words is not None else cell
     return fact
 
 

@@ -110,6 +110,11 @@ class Term(Strict):
 
     id: Id
     name: str = Field(description="the Chinese term")
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="other words ledgers use for it (a ledger may give the id, the name or "
+        "any alias, case and full-/half-width aside)",
+    )
     note: str | None = None
     informative: bool = Field(
         default=False,

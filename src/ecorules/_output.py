@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TextIO, cast
+from typing import TextIO, TypeVar, cast
 
 from ._errors import EcorulesError
 
@@ -46,11 +46,13 @@ def check_output(output: str, inputs: tuple[str, ...]) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path) -> Iterator[TextIO]:
-    """A text file that becomes ``path`` only if the block completes."""
+def atomic_output(path: Path, *, bom: bool = False) -> Iterator[TextIO]:
+    """A text file that becomes ``path`` only if the block completes. ``bom``: begin it
+    with a UTF-8 byte-order mark, without which Excel on Chinese Windows reads a CSV file
+    as GBK and shows mojibake."""
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, on every path
         "w",
-        encoding="utf-8",
+        encoding="utf-8-sig" if bom else "utf-8",
         newline="",
         dir=path.parent,
         prefix=f".{path.name}.",
@@ -78,3 +80,22 @@ def _mode_for(path: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+T = TypeVar("T")
+
+
+def write_atomically(path: Path, write: Callable[[Path], T]) -> T:
+    """``write(temporary_path)`` — for libraries that write files themselves, such as an
+    Excel workbook — then the temporary file renamed to ``path``, only if it returned."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    os.close(fd)
+    try:
+        result = write(Path(name))
+        os.chmod(name, _mode_for(path))
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+    return result

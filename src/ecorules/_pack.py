@@ -280,11 +280,11 @@ class Pack:
 
         refused: list[RefusedFact] = []
         for position, fact in enumerate(facts, start=1):
-            line = None
+            line = row = None
             if isinstance(fact, LedgerRow):  # a row of a ledger file: refusals name its line
-                line = fact.line
+                line, row = fact.line, fact
                 if fact.error is not None:
-                    failure = RefusedFact(None, position, fact.error, line)
+                    failure = RefusedFact(None, position, fact.error, line, sheet=fact.sheet)
                     if errors == "raise":
                         refused.append(failure)
                     else:
@@ -294,11 +294,15 @@ class Pack:
             try:
                 yield evaluate(fact, day, matcher)
             except FactError as exc:
+                if row is not None:  # name the ledger's column, not only the fact field
+                    exc = row.refused(exc)
                 failure = RefusedFact(
                     exc.fact_id if isinstance(exc.fact_id, str) else None,
                     position,
                     str(exc),
                     line,
+                    exc.problems,
+                    row.sheet if row is not None else None,
                 )
                 if errors == "raise":
                     refused.append(failure)

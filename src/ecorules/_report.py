@@ -16,6 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ._decision import CalendarIdentity, Decision, _Dumpable
+from ._errors import FactProblem
 from ._figures import Figures, FigureTally
 
 if TYPE_CHECKING:
@@ -55,7 +56,13 @@ class RefusedFact(_Dumpable):
     """The fact's place in the ledger, counting from 1."""
     error: str
     line: int | None = None
-    """The file line the fact's row starts on, when it came from a ledger file."""
+    """The file line the fact's row starts on, when it came from a ledger file (for an
+    Excel ledger, its row number in ``sheet``)."""
+    problems: tuple[FactProblem, ...] = ()
+    """Each thing wrong with the fact, structured (field — the ledger column where there
+    is one —, value, message, allowed), as ``error`` lists them in words."""
+    sheet: str | None = None
+    """The worksheet the row is on, for an Excel ledger."""
 
 
 @dataclass(frozen=True, slots=True)
