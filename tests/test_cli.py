@@ -115,3 +115,18 @@ def test_explain_says_when_a_missing_flag_rules_a_rule_out(shidian: ecorules.Pac
     assert traces["crime_transfer"].reason == (
         "needs a flag the fact does not have: flag suspected_crime"
     )
+
+
+@pytest.mark.parametrize("command", [["diagram", "shidian"], ["annotate", "shidian"]])
+def test_text_outputs_are_checked_first_and_land_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    missing = tmp_path / "nowhere" / "out.txt"
+    assert main([*command, "-o", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such directory" in err and "Traceback" not in err
+    target = tmp_path / "out.txt"
+    target.write_text("yesterday's", encoding="utf-8")
+    assert main([*command, "-o", str(target)]) == 0
+    assert target.read_text(encoding="utf-8") != "yesterday's"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temporary file left

@@ -15,12 +15,12 @@ import argparse
 import html
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 from . import _model as M
 from ._faithfulness import _to_simplified
+from ._output import write_text_output
 from ._sentences import MARKERS, Link, Sentence, annotate_pack, figures
 
 _NUMBERS = {n: i for i, n in enumerate("一二三四五六七八九", start=1)}
@@ -704,8 +704,5 @@ def _annotate(args: argparse.Namespace) -> int:
         text = render_markdown(data)
     else:
         text = render_html(data)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    write_text_output(text, args.output)
     return 0

@@ -13,7 +13,6 @@ import io
 import json
 import signal
 import sys
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -37,9 +36,9 @@ from ._ledger_cli import (
     paired,
 )
 from ._model import TIER_NAMES, pack_json_schema
-from ._output import atomic_output, check_output, write_atomically
+from ._output import atomic_output, check_output, write_atomically, write_text_output
 from ._pack import Pack, bundled_names, load_pack
-from ._render import print_diagnostics, sarif
+from ._render import display_width, print_diagnostics, sarif
 from ._report import RefusedFact, Report
 from ._versions import VERSION_ON, version_diagnostics
 from ._yamlsrc import MAX_FILE_BYTES, YamlProblem, load_file, load_text
@@ -486,11 +485,7 @@ def _diagram(args: argparse.Namespace) -> int:
 
     model = load_pack(args.pack).model
     draw = {"mermaid": mermaid, "dot": dot, "svg": svg}[args.format]
-    text = draw(model)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    write_text_output(draw(model), args.output)
     return 0
 
 
@@ -639,12 +634,8 @@ def _packs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
+    return text + " " * max(0, width - display_width(text))
 
 
 def _role_name(pack: Pack, role_id: str | None) -> str:
@@ -696,7 +687,7 @@ def render_report(pack: Pack, report: Report, out: TextIO) -> None:
 
 
 def _write_rows(rows: Sequence[tuple[str, ...]], out: TextIO) -> None:
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    widths = [max(display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
     for index, row in enumerate(rows):
         out.write("  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
         if index == 0:

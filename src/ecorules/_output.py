@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -99,3 +100,13 @@ def write_atomically(path: Path, write: Callable[[Path], T]) -> T:
             os.unlink(name)
         raise
     return result
+
+
+def write_text_output(text: str, output: str | None, inputs: tuple[str, ...] = ()) -> None:
+    """``text`` to standard output, or to ``output`` whole (checked, then replaced only once
+    written): for the commands that make their text before writing it."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    with atomic_output(check_output(output, inputs)) as out:
+        out.write(text)

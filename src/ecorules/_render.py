@@ -21,7 +21,8 @@ SourceLine = Callable[[str, int], str | None]
 """(file as the diagnostic names it, 1-based line) → the line's text, or None."""
 
 
-def _cells(text: str) -> int:
+def display_width(text: str) -> int:
+    """Terminal cells: a Chinese character takes two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
@@ -48,11 +49,11 @@ def render(diagnostic: Diagnostic, source_line: SourceLine) -> str:
         else:
             end = start + 1
         end = max(min(end, len(text)), start + 1)
-        marks = "^" * max(_cells(text[start:end]), 1)
+        marks = "^" * max(display_width(text[start:end]), 1)
         lines += [
             f"{gutter} |",
             f"{diagnostic.line} | {text}",
-            f"{gutter} | {' ' * _cells(text[:start])}{marks}",
+            f"{gutter} | {' ' * display_width(text[:start])}{marks}",
         ]
     if diagnostic.help:
         lines.append(f"{gutter} = help: {diagnostic.help}")
