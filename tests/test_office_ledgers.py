@@ -271,6 +271,27 @@ def test_the_excel_output_is_the_ledger_back_with_its_decisions(
     assert counts[-1][-1] == 4
 
 
+def test_the_counts_sheet_carries_a_native_excel_chart_of_its_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import zipfile
+
+    out = _write_result(tmp_path, capsys)
+    counts = list(openpyxl.load_workbook(out)["统计"].iter_rows(values_only=True))
+    statuses, bodies = counts[0][1:-1], len(counts) - 2  # without 合计 column and row
+    with zipfile.ZipFile(out) as book:
+        charts = [n for n in book.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == 1
+        chart = book.read(charts[0]).decode("utf-8")
+    assert '<barDir val="bar" />' in chart and '<grouping val="stacked" />' in chart
+    # One series per status, each a column of the table over every body (not 合计).
+    for column, status in enumerate(statuses):
+        letter = "BCDEFGHIJ"[column]
+        assert f"<f>'统计'!${letter}$2:${letter}${bodies + 1}</f>" in chart, status
+    assert chart.count("<ser>") == len(statuses)
+    assert "逾期" in statuses and "C0504D" in chart  # overdue drawn red, as on the ledger
+
+
 @pytest.mark.slow
 def test_libreoffice_opens_the_excel_output(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

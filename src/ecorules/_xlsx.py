@@ -202,6 +202,16 @@ STATUS_FILLS = {
     "due_soon": "FFEB9C",  # its "neutral" amber
     "done": "C6EFCE",  # its "good" green
 }
+CHART_COLOURS = {
+    "overdue": "C0504D",
+    "due_soon": "F2C314",
+    "done": "9BBB59",
+    "done_late": "9BBB59",
+    "pending": "4F81BD",
+    "scheduled": "B4C7E7",
+    "none": "D9D9D9",
+    "refused": "7F7F7F",
+}
 STATUS_NAMES = {
     "overdue": "逾期",
     "pending": "待办",
@@ -332,8 +342,36 @@ def write_xlsx(
     counts_ws.append(
         ["合计", *[sum(counts[(s, b)] for b in bodies) for s in statuses], sum(counts.values())]
     )
+    if bodies and statuses:
+        chart = _status_chart(counts_ws, len(bodies), statuses)
+        counts_ws.add_chart(chart, f"A{len(bodies) + 4}")
     book.save(path)
     return decided, refused
+
+
+def _status_chart(sheet: Any, bodies: int, statuses: list[str]) -> Any:
+    """A native Excel chart of the 统计 table: one bar per responsible body, its rows
+    stacked by status (the dashboard's per-body chart, for people who stay in Excel)."""
+    from openpyxl.chart import BarChart, Reference
+
+    chart = BarChart()
+    chart.type = "bar"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = "各责任主体事项状态"
+    chart.y_axis.title = "事项数"
+    chart.height = max(7.5, 0.8 * bodies + 3)
+    chart.width = 24
+    # Columns B.. hold the statuses (the last column, 合计, is left out); row 1 their names.
+    data = Reference(sheet, min_col=2, max_col=1 + len(statuses), min_row=1, max_row=1 + bodies)
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=1 + bodies))
+    # The ledger sheet's colours, stronger: overdue red, due soon amber, done green.
+    colours = {STATUS_NAMES[k]: v for k, v in CHART_COLOURS.items()}
+    for series, status in zip(chart.series, statuses, strict=True):
+        if status in colours:
+            series.graphicalProperties.solidFill = colours[status]
+    return chart
 
 
 def _write_header(ws: Any, names: list[str], openpyxl: Any, cell_type: Any, font: Any) -> None:
