@@ -252,7 +252,7 @@ def test_the_excel_output_is_the_ledger_back_with_its_decisions(
 ) -> None:
     out = _write_result(tmp_path, capsys)
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["台账", "统计"]
+    assert book.sheetnames == ["台账", "统计", "图表"]
     ws = book["台账"]
     rows = list(ws.iter_rows(values_only=True))
     assert list(rows[0]) == [*HEADER, "下一步", "期限", "状态", "责任主体", "依据", "提示"]
@@ -280,9 +280,8 @@ def test_the_counts_sheet_carries_a_native_excel_chart_of_its_table(
     counts = list(openpyxl.load_workbook(out)["统计"].iter_rows(values_only=True))
     statuses, bodies = counts[0][1:-1], len(counts) - 2  # without 合计 column and row
     with zipfile.ZipFile(out) as book:
-        charts = [n for n in book.namelist() if n.startswith("xl/charts/chart")]
-        assert len(charts) == 1
-        chart = book.read(charts[0]).decode("utf-8")
+        charts = [book.read(n).decode() for n in book.namelist() if n.startswith("xl/charts/")]
+    (chart,) = [c for c in charts if "'统计'!" in c]
     assert '<barDir val="bar" />' in chart and '<grouping val="stacked" />' in chart
     # One series per status, each a column of the table over every body (not 合计).
     for column, status in enumerate(statuses):
@@ -574,3 +573,41 @@ def test_split_by_is_only_for_calendars(tmp_path: Path, capsys: pytest.CaptureFi
         capsys, "evaluate", "shidian", str(ledger), "--as-of", AS_OF, "--split-by", "actor"
     )
     assert code == 1 and out == "" and "--split-by" in err
+
+
+def test_the_figures_sheet_holds_the_dashboards_numbers_and_draws_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Sheet 图表: the figures `report --format html` draws, from the same pass, each table
+    with a native Excel chart beside it (issue 18, item 4)."""
+    import zipfile
+
+    from ecorules._model import TIER_NAMES
+
+    ledger = Path(__file__).resolve().parents[1] / "examples" / "shidian_ledger.jsonl"
+    out = tmp_path / "result.xlsx"
+    code, _, _ = _run(
+        capsys, "evaluate", "shidian", str(ledger), "--as-of", "2024-10-25", "-o", str(out)
+    )
+    assert code == 0
+    pack = load_pack("shidian")
+    figures = pack.report(read_ledger(str(ledger)), "2024-10-25").figures
+    assert figures is not None
+    rows = [r for r in openpyxl.load_workbook(out)["图表"].iter_rows(values_only=True) if any(r)]
+    bodies = rows[2 : 2 + len(figures.bodies)]
+    assert [list(r[:5]) for r in bodies] == [
+        [b.name, b.overdue, b.due_soon, b.open, TIER_NAMES.get(b.tier, b.tier)]
+        for b in figures.bodies
+    ]
+    at = rows.index(("周", "到期事项", None, None, None))
+    assert [r[1] for r in rows[at + 1 : at + 1 + len(figures.weeks)]] == [
+        w.due for w in figures.weeks
+    ]
+    for funnel in figures.chains:
+        title = next(i for i, r in enumerate(rows) if str(r[0]).startswith(funnel.title))
+        steps = rows[title + 2 : title + 2 + len(funnel.steps)]
+        assert [(r[1], r[2]) for r in steps] == [(s.done, s.waiting) for s in funnel.steps]
+    with zipfile.ZipFile(out) as book:
+        charts = [book.read(n).decode() for n in book.namelist() if n.startswith("xl/charts/")]
+    drawn = [c for c in charts if "'图表'!" in c]
+    assert len(drawn) == 2 + len(figures.chains)  # bodies, weeks, one funnel per chain

@@ -26,6 +26,7 @@ from ._errors import FactError, FactProblem
 
 if TYPE_CHECKING:
     from ._decision import Decision
+    from ._figures import Figures
     from ._ledger import LedgerRow
     from ._mapping import LedgerVocabulary
     from ._pack import Pack
@@ -202,6 +203,7 @@ STATUS_FILLS = {
     "due_soon": "FFEB9C",  # its "neutral" amber
     "done": "C6EFCE",  # its "good" green
 }
+FIGURE_COLOURS = ("C0504D", "F2C314", "4F81BD")  # first series red, then amber, then blue
 CHART_COLOURS = {
     "overdue": "C0504D",
     "due_soon": "F2C314",
@@ -250,12 +252,15 @@ def write_xlsx(
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
 
+    from ._figures import FigureTally
     from ._report import RefusedFact
 
     openpyxl = _openpyxl()
     book = openpyxl.Workbook(write_only=True)
     ws = book.create_sheet("台账")
     counts_ws = book.create_sheet("统计")
+    figures_ws = book.create_sheet("图表")
+    tally = FigureTally(pack, as_of)
     fills = {k: PatternFill("solid", fgColor=v) for k, v in STATUS_FILLS.items()}
     wrap = Alignment(wrap_text=True, vertical="top")
     calendar = pack.calendar
@@ -286,6 +291,7 @@ def write_xlsx(
             body = ""
         else:
             decided += 1
+            tally.add(result)
             action = _next_action(result)
             status_key = "done" if result.closed else "none"
             if action is not None and not result.closed:
@@ -345,8 +351,82 @@ def write_xlsx(
     if bodies and statuses:
         chart = _status_chart(counts_ws, len(bodies), statuses)
         counts_ws.add_chart(chart, f"A{len(bodies) + 4}")
+    _write_figures(figures_ws, tally.figures())
     book.save(path)
     return decided, refused
+
+
+def _write_figures(sheet: Any, figures: Figures) -> None:
+    """The dashboard's figures (``report --format html``) as tables, each drawn beside it
+    as a native Excel chart: open, overdue and due-soon facts per responsible body; pending
+    actions due per week; each closure chain's steps, done and waiting."""
+    from openpyxl.chart import BarChart, Reference
+
+    from ._model import TIER_NAMES
+
+    sheet.column_dimensions["A"].width = 36
+    row = 1
+
+    def table(title: str, header: list[str], rows: list[list[Any]]) -> tuple[int, int]:
+        """Write a titled table; (header row, last row)."""
+        nonlocal row
+        sheet.append([title])
+        sheet.append(header)
+        first = row + 1
+        for values in rows:
+            sheet.append(values)
+        row = first + len(rows) + 1  # the blank row after it
+        sheet.append([])
+        return first, first + len(rows)
+
+    def chart(
+        title: str, first: int, last: int, columns: range, *, horizontal: bool, stacked: bool
+    ) -> None:
+        nonlocal row
+        if last <= first:
+            return
+        drawn = BarChart()
+        drawn.type = "bar" if horizontal else "col"
+        drawn.grouping = "stacked" if stacked else "clustered"
+        if stacked:
+            drawn.overlap = 100
+        drawn.title = title
+        drawn.height, drawn.width = max(7.5, 0.7 * (last - first) + 3), 18
+        data = Reference(
+            sheet, min_col=columns.start, max_col=columns.stop - 1, min_row=first, max_row=last
+        )
+        drawn.add_data(data, titles_from_data=True)
+        drawn.set_categories(Reference(sheet, min_col=1, min_row=first + 1, max_row=last))
+        for series, colour in zip(drawn.series, FIGURE_COLOURS, strict=False):
+            series.graphicalProperties.solidFill = colour
+        sheet.add_chart(drawn, f"F{first - 1}")
+        # Rows are about 0.5 cm: leave the chart room before the next table starts.
+        while row < first - 1 + int(drawn.height / 0.5) + 2:
+            sheet.append([])
+            row += 1
+
+    first, last = table(
+        f"责任主体（逾期、{figures.due_soon_days}日内到期、在办）",
+        ["责任主体", "逾期", "即将到期", "在办", "层级"],
+        [
+            [b.name, b.overdue, b.due_soon, b.open, TIER_NAMES.get(b.tier, b.tier)]
+            for b in figures.bodies
+        ],
+    )
+    chart("各责任主体逾期与即将到期", first, last, range(2, 4), horizontal=True, stacked=False)
+    first, last = table(
+        "未来各周到期事项",
+        ["周", "到期事项"],
+        [[f"{w.start.isoformat()}～{w.end.isoformat()[5:]}", w.due] for w in figures.weeks],
+    )
+    chart("未来各周到期事项", first, last, range(2, 3), horizontal=False, stacked=False)
+    for funnel in figures.chains:
+        first, last = table(
+            f"{funnel.title}（{funnel.basis}）：共 {funnel.total}，已销号 {funnel.closed}",
+            ["步骤", "已完成", "停留于此"],
+            [[f"{s.title}（{s.actor}）", s.done, s.waiting] for s in funnel.steps],
+        )
+        chart(funnel.title, first, last, range(2, 4), horizontal=True, stacked=True)
 
 
 def _status_chart(sheet: Any, bodies: int, statuses: list[str]) -> Any:
