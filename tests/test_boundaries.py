@@ -8,8 +8,10 @@ first refused, so moving the comparison by one fails it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,7 +48,7 @@ def deadlines(tmp_path: Path) -> ecorules.Pack:
     return ecorules.load_pack(write_pack(tmp_path, DEADLINES))
 
 
-def refused_fields(pack: ecorules.Pack, fact: dict[str, object], as_of: date) -> list[str]:
+def refused_fields(pack: ecorules.Pack, fact: Mapping[str, Any], as_of: date) -> list[str]:
     with pytest.raises(ecorules.FactError) as caught:
         pack.evaluate(fact, as_of)
     return [p.field for p in caught.value.problems]
