@@ -52,13 +52,22 @@ def main() -> int:
     parser.add_argument("--modules", nargs="+", default=CORE, choices=CORE)
     parser.add_argument("--max-children", default="2")
     parser.add_argument("--fresh", action="store_true", help="delete mutants/ first")
+    parser.add_argument(
+        "--report", action="store_true", help="run nothing: summarise the sample's results so far"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="run only the sampled mutants not yet run"
+    )
     args = parser.parse_args()
 
     if args.fresh:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
-    # Generate every mutant and collect which tests reach which function, running just one
-    # cheap mutant (mutmut refuses a name that matches none), so the sample can be drawn.
-    mutmut("run", "--max-children", args.max_children, "ecorules._calendar.x_add_months__mutmut_1")
+    if not args.report and not args.resume:
+        # Generate every mutant and collect which tests reach which function, running just one
+        # cheap mutant (mutmut refuses a name that matches none), so the sample can be drawn.
+        mutmut(
+            "run", "--max-children", args.max_children, "ecorules._calendar.x_add_months__mutmut_1"
+        )
 
     chosen: dict[str, list[str]] = {}
     rng = random.Random(args.seed)
@@ -67,7 +76,11 @@ def main() -> int:
         chosen[module] = (
             names if args.sample == 0 else sorted(rng.sample(names, min(args.sample, len(names))))
         )
-    mutmut("run", "--max-children", args.max_children, *[n for ns in chosen.values() for n in ns])
+    to_run = [n for module, ns in chosen.items() for n in ns]
+    if args.resume:
+        to_run = [n for n in to_run if meta(n.split(".")[1]).get(n) is None]
+    if to_run and not args.report:
+        mutmut("run", "--max-children", args.max_children, *to_run)
 
     summary: dict[str, dict[str, object]] = {}
     print(f"\n{'module':<12} {'generated':>9} {'sampled':>7} {'killed':>6} {'survived':>8}")
