@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 import ecorules
 from ecorules._calendar import occurrences
 from ecorules._checker import check_pack
@@ -127,3 +129,17 @@ def test_listed_assumptions_point_at_their_ids(tmp_path: Path) -> None:
         if d.code == "assumption"
     ]
     assert listed == ["32:9: `a_orphan`: 无人引用 — reading: 无"]
+
+
+@pytest.mark.parametrize(
+    ("others", "listed"),
+    [(5, "(or `s1`, `s2`, `s3`, `s4`, `s5`)"), (6, "(or `s1`, `s2`, `s3`, `s4`, `s5` and 1 more)")],
+)
+def test_values_alike_are_listed_up_to_five_then_counted(
+    tmp_path: Path, others: int, listed: str
+) -> None:
+    # _checker _describe_terms: `len(others) > 5` -> `>= 5` ("and 0 more" at exactly five).
+    extra = "".join(f", {{id: s{i}, name: 来源{i}}}" for i in range(1, others + 1))
+    text = MINIMAL.replace("省级移交}]", "省级移交}" + extra + "]")
+    [gap] = findings(write_pack(tmp_path, text))
+    assert f"source `provincial` (省级移交) {listed} × category" in gap
