@@ -83,28 +83,43 @@ def main() -> int:
         mutmut("run", "--max-children", args.max_children, *to_run)
 
     summary: dict[str, dict[str, object]] = {}
-    print(f"\n{'module':<12} {'generated':>9} {'sampled':>7} {'killed':>6} {'survived':>8}")
+    columns = ("killed", "timeout", "survived", "not checked")
+    print(
+        f"\n{'module':<12} {'generated':>9} {'sampled':>7} " + " ".join(f"{c:>11}" for c in columns)
+    )
+    totals = dict.fromkeys(("generated", "sampled", *columns), 0)
     for module in args.modules:
         codes = meta(module)
         counts: dict[str, int] = {}
-        survivors = []
+        alive = []
         for name in chosen[module]:
             result = outcome(codes.get(name))
             counts[result] = counts.get(result, 0) + 1
-            if result != "killed" and result != "timeout":
-                survivors.append(f"{name}: {result}")
-        killed = counts.get("killed", 0) + counts.get("timeout", 0)
+            if result not in ("killed", "timeout"):
+                alive.append(f"{name}: {result}")
         summary[module] = {
             "generated": len(codes),
             "sampled": len(chosen[module]),
             "outcomes": counts,
-            "not_killed": survivors,
+            "not_killed": alive,
         }
-        not_killed = len(chosen[module]) - killed
-        print(f"{module:<12} {len(codes):>9} {len(chosen[module]):>7} {killed:>6} {not_killed:>8}")
-    for module, row in summary.items():
-        for line in row["not_killed"]:  # type: ignore[attr-defined]
-            print(f"  {module}: {line}")
+        row = {"generated": len(codes), "sampled": len(chosen[module])}
+        row |= {c: counts.get(c, 0) for c in columns}
+        for key, value in row.items():
+            totals[key] += value
+        print(
+            f"{module:<12} {row['generated']:>9} {row['sampled']:>7} "
+            + " ".join(f"{row[c]:>11}" for c in columns)
+        )
+    print(
+        f"{'total':<12} {totals['generated']:>9} {totals['sampled']:>7} "
+        + " ".join(f"{totals[c]:>11}" for c in columns)
+    )
+    print("(a timeout: the mutant made a test hang or import fail — detected, so counted killed)")
+    for module, data in summary.items():
+        for line in data["not_killed"]:  # type: ignore[attr-defined]
+            if not line.endswith("not checked"):
+                print(f"  {module}: {line}")
     out = ROOT / "mutants" / "summary.json"
     out.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"\nwritten: {out.relative_to(ROOT)}")

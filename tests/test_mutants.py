@@ -143,3 +143,32 @@ def test_values_alike_are_listed_up_to_five_then_counted(
     text = MINIMAL.replace("省级移交}]", "省级移交}" + extra + "]")
     [gap] = findings(write_pack(tmp_path, text))
     assert f"source `provincial` (省级移交) {listed} × category" in gap
+
+
+def test_a_fact_that_is_not_a_mapping_is_refused_naming_the_fact(tiny_pack: ecorules.Pack) -> None:
+    # _fact parse_fact: the problem's field "fact" (mutated to "XXfactXX", unnoticed).
+    with pytest.raises(ecorules.FactError) as caught:
+        tiny_pack.evaluate(["not", "a", "mapping"], "2024-10-15")  # type: ignore[arg-type]
+    [problem] = caught.value.problems
+    assert (problem.field, problem.value) == ("fact", "list")
+
+
+def test_an_attr_in_condition_matches_listed_values_only(tmp_path: Path) -> None:
+    # _conditions _attr_predicate: `frozenset(test.in_)` -> `frozenset(None)` (no pack tested
+    # `{attr: {id, in: [...]}}` on a fact).
+    text = MINIMAL.replace(
+        "roles:\n", "  attrs:\n    - {id: owner, name: 责任主体, values: [a, b, c]}\nroles:\n"
+    ).replace(
+        "    kind: deadline\n", "    kind: deadline\n    when: {attr: {id: owner, in: [a, b]}}\n"
+    )
+    pack = ecorules.load_pack(write_pack(tmp_path, text))
+    fact = {"source": "provincial", "category": "general"}
+    for owner, applies in (("a", True), ("b", True), ("c", False), (None, False)):
+        attrs = {} if owner is None else {"owner": owner}
+        decision = pack.evaluate({**fact, "attrs": attrs}, "2024-10-15")
+        assert ("plan" in decision.matched_rules) is applies, owner
+
+
+@pytest.fixture()
+def tiny_pack(tmp_path: Path) -> ecorules.Pack:
+    return ecorules.load_pack(write_pack(tmp_path, MINIMAL))
