@@ -172,3 +172,28 @@ def test_an_attr_in_condition_matches_listed_values_only(tmp_path: Path) -> None
 @pytest.fixture()
 def tiny_pack(tmp_path: Path) -> ecorules.Pack:
     return ecorules.load_pack(write_pack(tmp_path, MINIMAL))
+
+
+@pytest.mark.parametrize(
+    ("case", "notice"),
+    [
+        (
+            "conflict_chain",
+            "ambiguous_chain: several closure chains apply with no precedence between them: "
+            "chain_all, chain_provincial; `chain_all` was used",
+        ),
+        (
+            "conflict_lifecycle",
+            "ambiguous_lifecycle: several lifecycles apply with no precedence between them: "
+            "loop_all, loop_provincial; `loop_all` was used",
+        ),
+    ],
+)
+def test_two_chains_or_lifecycles_without_precedence_are_reported_when_deciding(
+    case: str, notice: str
+) -> None:
+    # _engine _only: the notice's code (mutated to None, unnoticed: no decision was checked
+    # for it, only the checker's conflict_chain).
+    pack = ecorules.load_pack(Path(__file__).parent / "checker_corpus" / case)
+    decision = pack.evaluate({"source": "provincial", "category": "general"}, "2024-10-15")
+    assert [f"{w.code}: {w.message}" for w in decision.warnings][0] == notice
