@@ -196,4 +196,4 @@ def test_two_chains_or_lifecycles_without_precedence_are_reported_when_deciding(
     # for it, only the checker's conflict_chain).
     pack = ecorules.load_pack(Path(__file__).parent / "checker_corpus" / case)
     decision = pack.evaluate({"source": "provincial", "category": "general"}, "2024-10-15")
-    assert [f"{w.code}: {w.message}" for w in decision.warnings][0] == notice
+    assert f"{decision.warnings[0].code}: {decision.warnings[0].message}" == notice
