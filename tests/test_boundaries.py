@@ -175,6 +175,15 @@ def test_first_and_last_day_of_the_span_are_looked_up_and_one_beyond_is_refused(
             cal.is_working_day(outside)
 
 
+def test_the_last_year_of_the_span_has_its_holidays() -> None:
+    # Holidays are read for FIRST_YEAR..LAST_YEAR inclusive: 2060's New Year's Day (a
+    # Thursday) and National Day week are days off, like any year's.
+    cal = build_calendar()
+    assert cal.is_working_day(date(2060, 1, 1)) is False
+    assert cal.is_working_day(date(2060, 10, 1)) is False
+    assert cal.is_working_day(date(2060, 1, 2)) is True
+
+
 def test_counting_onto_the_last_working_day_of_the_span_and_past_it() -> None:
     cal = build_calendar()
     assert cal.add_working_days(date(2060, 12, 30), 1) == SPAN_END
