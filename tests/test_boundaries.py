@@ -137,14 +137,23 @@ PAST_HORIZON = {"transferred": "2030-12-18"}
 
 
 @pytest.mark.skipif(official_horizon_year() >= 2030, reason="the data already reaches 2030")
-@pytest.mark.parametrize("text", [MINIMAL, DEADLINES], ids=["plain", "escalating"])
-def test_due_on_the_horizons_last_day_and_the_day_after(tmp_path: Path, text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "flags"),
+    # With the flag, DEADLINES's reminder escalates `rectify`: the plan runs in escalation
+    # order (CompiledPack._escalating), a separate loop with its own horizon check.
+    [(MINIMAL, []), (DEADLINES, ["hard_to_fix_short_term"])],
+    ids=["plain", "escalating"],
+)
+def test_due_on_the_horizons_last_day_and_the_day_after(
+    tmp_path: Path, text: str, flags: list[str]
+) -> None:
     pack = ecorules.load_pack(write_pack(tmp_path, text), calendar_notices=NOTICES_TO_2030)
     assert pack.calendar.horizon == date(2030, 12, 31)
-    on = pack.evaluate({**FACT, "events": ON_HORIZON}, "2030-12-20")
+    fact = {**FACT, "flags": flags}
+    on = pack.evaluate({**fact, "events": ON_HORIZON}, "2030-12-20")
     assert on.action("submit_plan").due == date(2030, 12, 31)
     assert "calendar_beyond_horizon" not in on.warning_codes
-    past = pack.evaluate({**FACT, "events": PAST_HORIZON}, "2030-12-20")
+    past = pack.evaluate({**fact, "events": PAST_HORIZON}, "2030-12-20")
     assert past.action("submit_plan").due == date(2031, 1, 2)
     assert "calendar_beyond_horizon" in past.warning_codes
 
