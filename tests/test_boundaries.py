@@ -104,6 +104,23 @@ def test_date_attr_on_each_edge_of_the_range(
         assert refused_fields(deadlines, fact, date(2050, 12, 31)) == ["attrs.deadline"]
 
 
+@pytest.mark.parametrize(
+    ("transferred", "accepted"),
+    [("1999-12-31", False), ("2000-01-01", True), ("2050-12-31", True), ("2051-01-01", False)],
+)
+def test_event_on_each_edge_of_the_range_with_attrs(
+    deadlines: ecorules.Pack, transferred: str, accepted: bool
+) -> None:
+    # A fact with attrs is checked field by field (CompiledPack._check_slowly), not by the
+    # quick test for plain facts: the same edges hold there.
+    fact = hard({"deadline": "2050-12-31"}, {"transferred": transferred})
+    if accepted:
+        decision = deadlines.evaluate(fact, "2050-12-31")
+        assert decision.action("rectify").due == date(2050, 12, 31)
+    else:
+        assert refused_fields(deadlines, fact, date(2050, 12, 31)) == ["events.transferred"]
+
+
 # -- an event dated on as_of has happened; the day after has not ------------------------------
 
 
