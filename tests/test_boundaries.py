@@ -140,6 +140,15 @@ def test_event_the_day_after_as_of_is_not_yet_happened(tiny: ecorules.Pack) -> N
     assert day_before.warnings[0].message.endswith(": plan_submitted")
 
 
+def test_the_notice_names_only_events_after_as_of_not_one_on_it(tiny: ecorules.Pack) -> None:
+    events = {"transferred": "2024-10-15", "plan_submitted": "2024-10-16"}
+    decision = tiny.evaluate({**FACT, "events": events}, "2024-10-15")
+    assert decision.warnings[0].message == (
+        "events dated after as_of are treated as not yet happened: plan_submitted"
+    )
+    assert decision.action("submit_plan").due == date(2024, 10, 29)
+
+
 # -- the calendar horizon: a due date on its last day is official, the day after is not -------
 
 # Host notices through 2030 (each giving New Year's Day off, in order from the installed data's

@@ -17,7 +17,7 @@ from ecorules._calendar import occurrences
 from ecorules._checker import check_pack
 
 from .test_checker import findings
-from .test_engine_features import DEADLINES
+from .test_engine_features import DEADLINES, hard
 from .test_loader import MINIMAL, diagnostics, write_pack
 
 RESPONSIBILITY_GAP = (
@@ -76,7 +76,8 @@ def test_an_untimed_obligation_in_an_escalating_plan_waits_for_its_trigger(
 """
     )
     pack = ecorules.load_pack(write_pack(tmp_path, text))
-    fact = {"source": "provincial", "category": "general"}
+    # The flag makes the plan escalate (`remind` on `rectify`), so it runs in escalation order.
+    fact = hard({})
     waiting = pack.evaluate(fact, "2024-10-15").action("track")
     assert (waiting.status, waiting.due) == ("scheduled", None)
     started = pack.evaluate({**fact, "events": {"plan_submitted": "2024-10-10"}}, "2024-10-15")
@@ -85,9 +86,10 @@ def test_an_untimed_obligation_in_an_escalating_plan_waits_for_its_trigger(
 
 def test_a_boolean_field_given_text_names_the_field(tmp_path: Path) -> None:
     # _loader shape_diagnostics: "`{loc[-1]}` takes `true` or `false`" with loc[+1].
-    text = MINIMAL.replace("  tier: county\n", "  tier: county\n  title_inferred: [true]\n", 1)
+    # Deep enough that loc[1] is not loc[-1]: rules[0].obligations[0].window.roll.
+    text = MINIMAL.replace("{working_days: 10}", "{working_days: 10, roll: [true]}")
     assert [d.split(": ", 1)[1] for d in diagnostics(write_pack(tmp_path, text))] == [
-        "wrong_type: `title_inferred` takes `true` or `false` at `metadata.title_inferred`"
+        "wrong_type: `roll` takes `true` or `false` at `rules.0.obligations.0.window.roll`"
     ]
 
 
