@@ -36,8 +36,8 @@ def test_previous_occurrence_before_the_second_is_the_first() -> None:
 
 
 def test_a_pack_without_chains_or_lifecycles_reports_no_closure_gap(tmp_path: Path) -> None:
-    # _checker _gaps: `not chains and not lifecycles` -> `not chains and lifecycles`; and a
-    # date attr used only as a due date or an extension is used (_used_names "attr" key).
+    # _checker _gaps: `not chains and not lifecycles` -> `not chains and lifecycles`; and
+    # _undeclared_world's `key[3] and ...` -> `or` (a pack with no flags lost every gap).
     assert findings(write_pack(tmp_path, MINIMAL)) == [RESPONSIBILITY_GAP]
     (tmp_path / "deadlines").mkdir()
     assert findings(write_pack(tmp_path / "deadlines", DEADLINES)) == [RESPONSIBILITY_GAP]
