@@ -334,3 +334,33 @@ def test_a_chain_closed_at_another_tier(shidian: ecorules.Pack) -> None:
     assert [c.text for c in fact.changes] == ["closing tier changed: provincial → county"]
     assert found.summary is not None and found.summary.closing_tier_changes == 1
     assert found.summary.text == "1 of 1 problems change, 1 change closing tier"
+
+
+def test_cli_diff_as_a_workbook(tmp_path: Path) -> None:
+    """`ecorules diff … -o diff.xlsx`: the summary, the structural changes and each
+    problem's changes, one row per change, as the JSON has them."""
+    openpyxl = pytest.importorskip("openpyxl")
+    new = revision_of_shidian(tmp_path / "rev")
+    ledger = tmp_path / "ledger.jsonl"
+    ledger.write_text("\n".join(json.dumps(f) for f in LEDGER) + "\n", "utf-8")
+    book_path = tmp_path / "diff.xlsx"
+    args = ("diff", "shidian", str(new), str(ledger), "--as-of", "2026-01-02")
+    written = cli(*args, "-o", str(book_path))
+    assert written.returncode == 0, written.stderr
+    as_json = json.loads(cli(*args, "--format", "json").stdout)
+    book = openpyxl.load_workbook(book_path)
+    assert book.sheetnames == ["摘要", "结构变化", "逐件变化"]
+    summary = {row[0]: row[1] for row in book["摘要"].iter_rows(values_only=True) if row[0]}
+    assert summary["有变化的问题"] == as_json["summary"]["changed"] == 2
+    assert summary["变为逾期"] == 1
+    structure = list(book["结构变化"].iter_rows(values_only=True))[1:]
+    assert [row[7] for row in structure] == [c["text"] for c in as_json["changes"]]
+    rows = list(book["逐件变化"].iter_rows(values_only=True))[1:]
+    expected = [
+        (f["fact_id"], c["change"], c.get("action")) for f in as_json["facts"] for c in f["changes"]
+    ]
+    assert [(r[0], r[2], r[3]) for r in rows] == expected
+    moved = next(r for r in rows if r[2] == "due_moved")
+    assert moved[4].year == 2026 and moved[5] < moved[4]  # real dates, earlier after
+    refused = cli("diff", "shidian", str(new), "--format", "xlsx")
+    assert refused.returncode == 1 and "-o" in refused.stderr

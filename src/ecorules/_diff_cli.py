@@ -18,7 +18,7 @@ from ._calendar_cli import add_calendar_option
 from ._errors import Diagnostic, FactError, FactProblem, UnknownPackError, did_you_mean
 from ._fact import parse_as_of
 from ._ledger import parse_columns, read_ledger
-from ._output import atomic_output, check_output
+from ._output import atomic_output, check_output, write_atomically
 from ._pack import Pack, load_pack
 from ._versions import VERSION_ON
 
@@ -44,7 +44,13 @@ def add_diff_command(sub: Any) -> None:
         help="in packs with versions, decide each case by the version in force on as_of "
         "(default: the revision applies to every case) or on the case's start",
     )
-    df.add_argument("--format", choices=("table", "json"), default="table")
+    df.add_argument(
+        "--format",
+        choices=("table", "json", "xlsx"),
+        default=None,
+        help="table (default), json, or xlsx (a workbook; needs -o and the excel extra; "
+        "-o FILE.xlsx chooses it too)",
+    )
     df.add_argument("-o", "--output", help="write to this file instead of standard output")
     add_calendar_option(df)
     df.set_defaults(run=run_diff)
@@ -87,11 +93,21 @@ def run_diff(args: argparse.Namespace) -> int:
     output = (
         check_output(args.output, tuple(x for x in (args.ledger,) if x)) if args.output else None
     )
+    by_suffix = "xlsx" if output is not None and output.suffix.lower() == ".xlsx" else "table"
+    fmt = args.format or by_suffix
+    if fmt == "xlsx" and output is None:
+        raise FactError([FactProblem("--format", "xlsx", "a workbook is written to a file: -o")])
     old, new = load_version(args.old, args.calendar), load_version(args.new, args.calendar)
     facts = read_ledger(args.ledger, columns) if args.ledger else None
     comparison = old.compare(new, facts, as_of, version_on=args.version_on)
+    if fmt == "xlsx":
+        from ._diff_xlsx import write_diff_xlsx
+
+        assert output is not None  # checked above
+        write_atomically(output, lambda path: write_diff_xlsx(comparison.to_json(), path))
+        return 0
     with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
-        if args.format == "json":
+        if fmt == "json":
             out.write(json.dumps(comparison.to_json(), ensure_ascii=False, indent=2) + "\n")
         else:
             out.write(comparison.table() + "\n")
