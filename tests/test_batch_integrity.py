@@ -261,6 +261,9 @@ def test_a_signal_stops_a_run_cleanly(tmp_path: Path, sig: int, code: int) -> No
     process = subprocess.Popen(
         [*COMMAND, str(ledger), "--as-of", AS_OF, "-o", str(out)],
         stderr=subprocess.PIPE,
+        # A suite started in the background by a shell without job control inherits SIGINT
+        # ignored, and so would the run: give it the default a terminal's Ctrl-C meets.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     for _ in range(100):  # until the run is writing its temporary file
         time.sleep(0.1)
