@@ -611,3 +611,25 @@ def test_the_figures_sheet_holds_the_dashboards_numbers_and_draws_them(
         charts = [book.read(n).decode() for n in book.namelist() if n.startswith("xl/charts/")]
     drawn = [c for c in charts if "'图表'!" in c]
     assert len(drawn) == 2 + len(figures.chains)  # bodies, weeks, one funnel per chain
+
+
+@pytest.mark.parametrize(("output", "extra"), [("out.xlsx", "excel"), ("dues.ics", "ics")])
+def test_an_output_whose_extra_is_missing_is_one_line_before_any_work(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    output: str,
+    extra: str,
+) -> None:
+    import sys
+
+    for module in ("openpyxl", "openpyxl.cell", "openpyxl.styles", "icalendar"):
+        monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    ledger = Path(__file__).resolve().parents[1] / "examples" / "shidian_ledger.jsonl"
+    target = tmp_path / output
+    code, out, err = _run(
+        capsys, "evaluate", "shidian", str(ledger), "--as-of", "2024-10-25", "-o", str(target)
+    )
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and f"ecorules[{extra}]" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

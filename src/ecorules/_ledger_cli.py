@@ -132,6 +132,15 @@ def check_ledger_output(fmt: str | None, output: str | None) -> str:
         raise FactError([FactProblem("--format", chosen, "a ledger is written as", LEDGER_FORMATS)])
     if chosen in ("xlsx", "ics") and not output:
         raise FactError([FactProblem("--format", chosen, f"needs -o FILE.{chosen}")])
+    # The extra it needs is checked with the other arguments, before anything is read.
+    if chosen == "xlsx":
+        from ._xlsx import _openpyxl
+
+        _openpyxl()
+    elif chosen == "ics":
+        from ._ics import _icalendar
+
+        _icalendar()
     return chosen
 
 

@@ -249,13 +249,13 @@ def write_xlsx(
     as_of: date,
 ) -> tuple[int, int]:
     """The ledger back as a workbook, one row per ledger row, the decision appended."""
+    openpyxl = _openpyxl()  # first: without the excel extra, one clear error, no traceback
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
 
     from ._figures import FigureTally
     from ._report import RefusedFact
 
-    openpyxl = _openpyxl()
     book = openpyxl.Workbook(write_only=True)
     ws = book.create_sheet("台账")
     counts_ws = book.create_sheet("统计")
