@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from . import _conditions as C
@@ -48,22 +49,15 @@ def build(model: M.PackModel) -> Graph:
 
     # Facts grouped by what statically applies to them.
     groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = defaultdict(list)
-    vocab = model.vocabulary
-    for kind in vocab.kinds:
-        sources = [t.id for t in vocab.sources] if "source" in kind.requires else [None]
-        categories = [t.id for t in vocab.categories] if "category" in kind.requires else [None]
-        for source in sources:
-            for category in categories:
-                key: C.StaticKey = (kind.id, source, category, False)
-                routes = tuple(
-                    r.id
-                    for r in model.rules
-                    if C.specialise(r.when, key) is True
-                    and (r.responsible_role or any(o.window or o.due_attr for o in r.obligations))
-                )
-                tracks = tuple(t.id for t in _tracks(model, key))
-                label = " · ".join(x for x in (kind.id, source, category) if x)
-                groups[(routes, tracks)].append(label)
+    for key in _static_keys(model):
+        routes = tuple(
+            r.id
+            for r in model.rules
+            if C.specialise(r.when, key) is True
+            and (r.responsible_role or any(o.window or o.due_attr for o in r.obligations))
+        )
+        tracks = tuple(t.id for t in _tracks(model, key))
+        groups[(routes, tracks)].append(" · ".join(x for x in key[:3] if x))
     for index, ((routes, tracks), labels) in enumerate(sorted(groups.items())):
         node = f"facts_{index}"
         nodes.append((node, "<br/>".join(labels), "facts"))
@@ -308,30 +302,32 @@ def _fact_label(model: M.PackModel, labels: list[tuple[str, str | None, str | No
     return _lines("事实", *lines, width=16)
 
 
-def svg_parts(model: M.PackModel) -> list[tuple[str, str]]:
-    """(title, DOT source) for each part of the drawn diagram: facts → routing → obligations
-    with their windows → closure chain by tier; flag-set rules apart."""
+def _static_keys(model: M.PackModel) -> Iterator[C.StaticKey]:
+    """Each kind × source × category a fact can take (no flag set), in vocabulary order."""
     vocab = model.vocabulary
-    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Any]] = defaultdict(list)
     for kind in vocab.kinds:
         sources = [t.id for t in vocab.sources] if "source" in kind.requires else [None]
         categories = [t.id for t in vocab.categories] if "category" in kind.requires else [None]
         for source in sources:
             for category in categories:
-                key: C.StaticKey = (kind.id, source, category, False)
-                routes = tuple(
-                    r.id
-                    for r in model.rules
-                    if r.kind not in ("transfer", "measure", "escalation")
-                    and C.specialise(r.when, key) is True
-                    and (
-                        r.responsible is not None
-                        or any(o.window or o.due_attr for o in r.obligations)
-                    )
-                )
-                tracks = tuple(t.id for t in _tracks(model, key))
-                if routes or tracks:
-                    groups[(routes, tracks)].append((kind.id, source, category))
+                yield (kind.id, source, category, False)
+
+
+def svg_parts(model: M.PackModel) -> list[tuple[str, str]]:
+    """(title, DOT source) for each part of the drawn diagram: facts → routing → obligations
+    with their windows → closure chain by tier; flag-set rules apart."""
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Any]] = defaultdict(list)
+    for key in _static_keys(model):
+        routes = tuple(
+            r.id
+            for r in model.rules
+            if r.kind not in ("transfer", "measure", "escalation")
+            and C.specialise(r.when, key) is True
+            and (r.responsible is not None or any(o.window or o.due_attr for o in r.obligations))
+        )
+        tracks = tuple(t.id for t in _tracks(model, key))
+        if routes or tracks:
+            groups[(routes, tracks)].append(key[:3])
 
     # Connected groups of facts (sharing a route or a chain) are drawn together.
     components: list[list[tuple[tuple[str, ...], tuple[str, ...]]]] = []
