@@ -57,18 +57,19 @@ _SECTIONS = (
 )
 
 
-def _provisions(model: M.PackModel) -> Iterator[tuple[PathKey, Any]]:
-    """Every rule, chain, lifecycle and duty, each followed by its parts, with its path."""
+def provisions(model: M.PackModel) -> Iterator[tuple[PathKey, Any, Any]]:
+    """Every rule, chain, lifecycle and duty, each followed by its parts:
+    (path in the pack file, the item, the item a part belongs to or None)."""
     for section, parts in _SECTIONS:
         for i, item in enumerate(getattr(model, section)):
-            yield (section, i), item
+            yield (section, i), item, None
             for j, part in enumerate(getattr(item, parts) if parts else ()):
-                yield (section, i, parts, j), part
+                yield (section, i, parts, j), part, item
 
 
 def quoted_items(model: M.PackModel) -> Iterator[tuple[PathKey, str, str]]:
     """(path of the quote in the pack file, item id, quote) for everything that quotes."""
-    for path, item in _provisions(model):
+    for path, item, _ in provisions(model):
         if item.quote:
             yield (*path, "quote"), item.id, item.quote
     for i, assumption in enumerate(model.assumptions):
@@ -81,7 +82,7 @@ def quoted_items(model: M.PackModel) -> Iterator[tuple[PathKey, str, str]]:
 
 def cited_bases(model: M.PackModel) -> Iterator[tuple[PathKey, str]]:
     """(path of the basis in the pack file, basis) for every basis the pack gives."""
-    for path, item in _provisions(model):
+    for path, item, _ in provisions(model):
         if item.basis:
             yield (*path, "basis"), item.basis
 

@@ -24,7 +24,7 @@ from typing import Literal
 
 from . import _model as M
 from ._errors import Diagnostic
-from ._faithfulness import normalise
+from ._faithfulness import normalise, provisions
 from ._yamlsrc import Located
 
 Status = Literal["encoded", "assumption", "not_encoded", "untouched"]
@@ -154,25 +154,26 @@ def split(document: str) -> list[Sentence]:
 # -- linking the pack ---------------------------------------------------------------------
 
 
+# How the review names what quotes: (section, whether a part of an item) → link kind.
+_LINK_KINDS = {
+    ("rules", False): "rule",
+    ("rules", True): "obligation",
+    ("closure_chains", False): "closure chain",
+    ("closure_chains", True): "step",
+    ("lifecycles", False): "lifecycle",
+    ("lifecycles", True): "stage",
+    ("recurring", False): "recurring",
+}
+
+
 def _quoting(model: M.PackModel) -> Iterator[tuple[Link, str | None, str]]:
     """(link, basis, quote) for every item that quotes the document as what it encodes."""
-    for rule in model.rules:
-        yield Link("rule", rule.id), rule.basis, rule.quote
-        for ob in rule.obligations:
-            if ob.quote:
-                yield Link("obligation", ob.id, rule.id), ob.basis or rule.basis, ob.quote
-    for chain in model.closure_chains:
-        yield Link("closure chain", chain.id), chain.basis, chain.quote
-        for step in chain.steps:
-            if step.quote:
-                yield Link("step", step.id, chain.id), step.basis or chain.basis, step.quote
-    for cycle in model.lifecycles:
-        yield Link("lifecycle", cycle.id), cycle.basis, cycle.quote
-        for stage in cycle.stages:
-            if stage.quote:
-                yield Link("stage", stage.id, cycle.id), stage.basis or cycle.basis, stage.quote
-    for duty in model.recurring:
-        yield Link("recurring", duty.id), duty.basis, duty.quote
+    for path, item, parent in provisions(model):
+        kind = _LINK_KINDS[(str(path[0]), parent is not None)]
+        if parent is None:
+            yield Link(kind, item.id), item.basis, item.quote
+        elif item.quote:
+            yield Link(kind, item.id, parent.id), item.basis or parent.basis, item.quote
 
 
 class _Index:
