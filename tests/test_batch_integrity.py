@@ -252,6 +252,57 @@ def test_an_exception_mid_run_leaves_the_old_output(
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_a_library_wraps_in_its_own_error_still_stops_the_run_cleanly(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sig: int,
+    code: int,
+) -> None:
+    """pydantic-core, building a schema when the signal lands, makes a SchemaError of the
+    interrupt (seen in CI): the run must still end as interrupted, not with a traceback."""
+    out = tmp_path / "out.jsonl"
+    out.write_text("old\n", encoding="utf-8")
+    ledger = ledger_file(tmp_path, 5)
+    real = ecorules.Pack.evaluate_many
+
+    def wrapping(self, facts, as_of, **kw):  # type: ignore[no-untyped-def]
+        for n, result in enumerate(real(self, facts, as_of, **kw)):
+            if n == 3:
+                try:
+                    os.kill(os.getpid(), sig)
+                    time.sleep(5)  # the handler runs before this returns
+                except BaseException as exc:
+                    raise RuntimeError(f"Error building validator: {exc!r}") from None
+            yield result
+
+    monkeypatch.setattr(ecorules.Pack, "evaluate_many", wrapping)
+    # Ctrl-C as a terminal gives it, whatever the suite inherited from the shell that ran it
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    term_before = signal.getsignal(signal.SIGTERM)
+    try:
+        result = cli(str(ledger), "--as-of", AS_OF, "-o", str(out), capsys=capsys)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert result == (code, f"interrupted: `{out}` was not written\n")
+    assert out.read_text(encoding="utf-8") == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.jsonl", "out.jsonl"]
+    assert signal.getsignal(signal.SIGTERM) is term_before  # the run's handler is gone
+
+
+def test_an_unrelated_error_is_not_taken_for_an_interrupt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self, facts, as_of, **kw):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug of ours")
+        yield
+
+    monkeypatch.setattr(ecorules.Pack, "evaluate_many", broken)
+    with pytest.raises(RuntimeError, match="a bug of ours"):
+        main(["evaluate", "shidian", str(ledger_file(tmp_path, 2)), "--as-of", AS_OF])
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_stops_a_run_cleanly(tmp_path: Path, sig: int, code: int) -> None:
     """Ctrl-C or a kill mid-run: one line, no traceback, the old output kept, no debris."""
     ledger = tmp_path / "ledger.jsonl"
@@ -272,8 +323,7 @@ def test_a_signal_stops_a_run_cleanly(tmp_path: Path, sig: int, code: int) -> No
     assert process.poll() is None, "the run ended before it could be interrupted"
     process.send_signal(sig)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == code
-    assert err.decode() == f"interrupted: `{out}` was not written\n"
+    assert (process.returncode, err.decode()) == (code, f"interrupted: `{out}` was not written\n")
     assert out.read_text(encoding="utf-8") == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.jsonl", "out.jsonl"]
 

@@ -26,7 +26,7 @@ from ._diff_cli import add_diff_command
 from ._engine import FACT_DATES_FROM, FACT_DATES_UNTIL
 from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
 from ._fact import parse_as_of
-from ._ledger import is_ledger, write_results
+from ._ledger import LedgerRow, is_ledger, write_results
 from ._ledger_cli import (
     add_ledger_options,
     add_mapping_command,
@@ -55,9 +55,30 @@ STATUS_NAMES = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    interruption = _Interruption()
     try:
-        with _terminate_as_interrupt():
-            return int(args.run(args))
+        with interruption.catching():
+            return _run_reporting_errors(args)
+    except (KeyboardInterrupt, _Terminated):
+        return _interrupted(args, interruption)
+    except Exception:
+        # A library that turns an exception raised inside it into its own (pydantic-core
+        # building a schema makes a SchemaError of it) must not turn Ctrl-C or a kill into
+        # a traceback: the signal's arrival decides, not the exception that carried it.
+        if interruption.signal is None:
+            raise
+        return _interrupted(args, interruption)
+
+
+def _interrupted(args: argparse.Namespace, interruption: _Interruption) -> int:
+    output = getattr(args, "output", None)
+    print("interrupted" + (f": `{output}` was not written" if output else ""), file=sys.stderr)
+    return 128 + (interruption.signal or signal.SIGINT)
+
+
+def _run_reporting_errors(args: argparse.Namespace) -> int:
+    try:
+        return int(args.run(args))
     except (PackError, FactError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -70,33 +91,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"`{str(exc.filename)[:200]}`: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
-    except (KeyboardInterrupt, _Terminated) as exc:
-        output = getattr(args, "output", None)
-        print(
-            "interrupted" + (f": `{output}` was not written" if output else ""),
-            file=sys.stderr,
-        )
-        return 143 if isinstance(exc, _Terminated) else 130
 
 
 class _Terminated(BaseException):
     """SIGTERM, raised like Ctrl-C so that a run stops the same clean way."""
 
 
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    def stop(signum: int, frame: object) -> None:
-        raise _Terminated
+class _Interruption:
+    """Which signal stopped the run, if one did. Ctrl-C raises ``KeyboardInterrupt`` and a
+    kill raises ``_Terminated``, as Python does for Ctrl-C; the signal is also noted, for
+    code that catches the exception and raises another in its place."""
 
-    try:
-        previous = signal.signal(signal.SIGTERM, stop)
-    except ValueError:  # not the main thread: leave signals to the host
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    @contextlib.contextmanager
+    def catching(self) -> Iterator[None]:
+        def on_interrupt(signum: int, frame: object) -> None:
+            self.signal = signum
+            raise KeyboardInterrupt
+
+        def on_terminate(signum: int, frame: object) -> None:
+            self.signal = signum
+            raise _Terminated
+
+        try:
+            previous_term = signal.signal(signal.SIGTERM, on_terminate)
+        except ValueError:  # not the main thread: leave signals to the host
+            yield
+            return
+        # Only Python's own Ctrl-C handler is replaced: a SIGINT ignored by whoever started
+        # the run (a shell's background job) stays ignored.
+        previous_int = signal.getsignal(signal.SIGINT)
+        if previous_int is signal.default_int_handler:
+            signal.signal(signal.SIGINT, on_interrupt)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous_term)
+            if previous_int is signal.default_int_handler:
+                signal.signal(signal.SIGINT, previous_int)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -285,7 +319,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     output = check_output(args.output, (args.fact,)) if args.output else None
     pack = load_pack(args.pack, engine=args.engine, calendar_notices=args.calendar)
     if ledger:
-        return _evaluate_ledger(pack, args, as_of, (columns, aliases), output)
+        with contextlib.closing(open_ledger(pack, args, args.fact, columns, aliases)) as facts:
+            return _evaluate_ledger(pack, args, as_of, facts, output)
     fact = _read_fact(args.fact)
     decision = pack.evaluate(fact, as_of, version_on=args.version_on, version=args.pack_version)
     with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
@@ -300,12 +335,11 @@ def _evaluate_ledger(
     pack: Pack,
     args: argparse.Namespace,
     as_of: date,
-    mapped: tuple[dict[str, str], dict[str, dict[str, str]]],
+    facts: Iterator[LedgerRow],
     output: Path | None,
 ) -> int:
     """A ledger through evaluate_many: streamed out as it is read, progress on a terminal.
     A file output appears, complete, only when the run is."""
-    facts = open_ledger(pack, args, args.fact, *mapped)
     refused_at: list[str] = []
 
     def where(result: RefusedFact) -> str:
@@ -419,7 +453,8 @@ def _report(args: argparse.Namespace) -> int:
     columns, aliases = ledger_columns(args)
     output = check_output(args.output, (args.ledger,)) if args.output else None
     pack = load_pack(args.pack, calendar_notices=args.calendar)
-    report = pack.report(open_ledger(pack, args, args.ledger, columns, aliases), as_of)
+    with contextlib.closing(open_ledger(pack, args, args.ledger, columns, aliases)) as facts:
+        report = pack.report(facts, as_of)
     if args.format == "json":
         text = report.model_dump_json(indent=2) + "\n"
     elif args.format == "html":

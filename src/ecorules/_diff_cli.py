@@ -99,7 +99,12 @@ def run_diff(args: argparse.Namespace) -> int:
         raise FactError([FactProblem("--format", "xlsx", "a workbook is written to a file: -o")])
     old, new = load_version(args.old, args.calendar), load_version(args.new, args.calendar)
     facts = read_ledger(args.ledger, columns) if args.ledger else None
-    comparison = old.compare(new, facts, as_of, version_on=args.version_on)
+    try:
+        comparison = old.compare(new, facts, as_of, version_on=args.version_on)
+    finally:  # the ledger file closes now, also when the comparison stops early
+        close = getattr(facts, "close", None)
+        if close is not None:
+            close()
     if fmt == "xlsx":
         from ._diff_xlsx import write_diff_xlsx
 

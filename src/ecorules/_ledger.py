@@ -141,7 +141,8 @@ def read_ledger(
 
             return xlsx_rows(path, columns or {}, words, sheet)
         if suffix == ".jsonl":
-            return _closing(path.open("rb"), _json_rows)
+            handle = path.open("rb")
+            return OwnedRows(_json_rows(handle), handle.close)
     except OSError as exc:
         raise FactError([FactProblem("ledger", source, f"cannot read: {exc.strerror}")]) from None
     try:
@@ -153,11 +154,32 @@ def read_ledger(
     return (LedgerRow(located.position((i,))[0], fact) for i, fact in enumerate(located.data))
 
 
-def _closing(
-    handle: BinaryIO, rows: Callable[[BinaryIO], Iterator[LedgerRow]]
-) -> Iterator[LedgerRow]:
-    with handle:
-        yield from rows(handle)
+class OwnedRows(Iterator[LedgerRow]):
+    """Rows read from a file this closes: when they run out, when reading them fails, or
+    when it is closed, even before the first row is taken (a generator closed unstarted
+    runs no ``finally``, and the file it was handed would stay open until GC)."""
+
+    __slots__ = ("_close", "_rows")
+
+    def __init__(self, rows: Iterator[LedgerRow], close: Callable[[], object]) -> None:
+        self._rows = rows
+        self._close = close
+
+    def __iter__(self) -> OwnedRows:
+        return self
+
+    def __next__(self) -> LedgerRow:
+        try:
+            return next(self._rows)
+        except BaseException:  # StopIteration too: the file is done with either way
+            self.close()
+            raise
+
+    def close(self) -> None:
+        close_rows = getattr(self._rows, "close", None)
+        if close_rows is not None:
+            close_rows()
+        self._close()
 
 
 class _DuplicateKey(ValueError):
@@ -248,14 +270,9 @@ def _csv_rows(
     except BaseException:
         handle.close()
         raise
-    return _closing_text(
-        handle, _csv_body(reader, lines, header, by_field, encoding_label(encoding), words)
+    return OwnedRows(
+        _csv_body(reader, lines, header, by_field, encoding_label(encoding), words), handle.close
     )
-
-
-def _closing_text(handle: TextIO, rows: Iterator[LedgerRow]) -> Iterator[LedgerRow]:
-    with handle:
-        yield from rows
 
 
 class _CsvLines:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._errors import FactError, FactProblem
-from ._ledger import LedgerRow, parse_columns, read_ledger
+from ._ledger import LedgerRow, OwnedRows, parse_columns, read_ledger
 from ._mapping import LedgerVocabulary, read_mapping, starter_mapping
 
 if TYPE_CHECKING:
@@ -77,7 +77,9 @@ def open_ledger(
     source: str,
     columns: dict[str, str],
     aliases: dict[str, dict[str, str]],
-) -> Iterator[LedgerRow]:
+) -> OwnedRows:
+    """The rows of ``source``; close them (``contextlib.closing``) to close the file at once
+    when a run stops early."""
     words = LedgerVocabulary.of(pack, aliases)
     rows = read_ledger(
         source,
@@ -86,7 +88,7 @@ def open_ledger(
         words=words,
         sheet=getattr(args, "sheet", None),
     )
-    return _noting_unread_columns(rows)
+    return OwnedRows(_noting_unread_columns(rows), getattr(rows, "close", lambda: None))
 
 
 def _noting_unread_columns(rows: Iterator[LedgerRow]) -> Iterator[LedgerRow]:

@@ -123,7 +123,7 @@ def xlsx_rows(
     reader: str | None = None,
 ) -> Iterator[LedgerRow]:
     """An Excel ledger's rows; the workbook, sheet and header are checked now."""
-    from ._ledger import LedgerRow, _row_fact
+    from ._ledger import LedgerRow, OwnedRows, _row_fact
     from ._mapping import columns_for, norm
 
     title, rows, close = open_sheet(path, sheet, reader)
@@ -168,14 +168,11 @@ def xlsx_rows(
         raise
 
     def body() -> Iterator[LedgerRow]:
-        try:
-            for number, values in top:
-                if number > header_row:
-                    yield from one(number, values)
-            for number, values in enumerate(rows, start=len(top) + 1):
+        for number, values in top:
+            if number > header_row:
                 yield from one(number, values)
-        finally:
-            close()
+        for number, values in enumerate(rows, start=len(top) + 1):
+            yield from one(number, values)
 
     def one(number: int, values: tuple[Any, ...]) -> Iterator[LedgerRow]:
         if not any(v is not None and _text(v) for v in values):
@@ -192,7 +189,7 @@ def xlsx_rows(
             words.names if words is not None else None,
         )
 
-    return body()
+    return OwnedRows(body(), close)
 
 
 # ---------------------------------------------------------------------------------------
