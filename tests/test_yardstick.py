@@ -11,12 +11,14 @@ so it is imported from benchmarks/ here.
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -83,6 +85,18 @@ def test_the_benchmark_workload_decides_alike() -> None:
         if yardstick.evaluate(fact, as_of) != PACK.evaluate(fact, as_of)
     ]
     assert not mismatched, mismatched[:3]
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.mark.parametrize("as_of", [date(2024, 10, 15), date(2025, 3, 31)])
+def test_the_example_ledger_and_problem_decide_alike(as_of: date) -> None:
+    lines = (EXAMPLES / "shidian_ledger.jsonl").read_text("utf-8").splitlines()
+    facts = [json.loads(line) for line in lines if line.strip()]
+    facts.append(yaml.safe_load((EXAMPLES / "shidian_problem.yaml").read_text("utf-8")))
+    for fact in facts:
+        assert_same(fact, as_of)
 
 
 def test_a_closed_chain_with_a_gap_and_a_late_plan_warn_alike() -> None:
