@@ -26,6 +26,7 @@ from bench_core import workload
 
 import ecorules
 from ecorules._pack import bundled_names
+from ecorules._revision import decision_id
 
 Run = Callable[[int, int], None]
 """Evaluates the workload's facts[start:stop]."""
@@ -127,7 +128,7 @@ def main() -> None:
     decided = [(yardstick.read(fact), yardstick.evaluate(fact, as_of)) for fact, as_of in facts]
 
     def run_floor(start: int, stop: int) -> None:
-        make, decision_id, seed = ecorules.Decision, yardstick.decision_id, yardstick.SEED
+        make, seed = ecorules.Decision, yardstick.SEED
         for read, d in decided[start:stop]:
             make(
                 fact_id=d.fact_id,
@@ -146,12 +147,12 @@ def main() -> None:
                 warnings=d.warnings,
                 provenance=d.provenance,
                 calendar=d.calendar,
-                decision_id=decision_id(seed, read, d.as_of),
+                decision_id=decision_id(seed, read, d.as_of),  # type: ignore[arg-type]
                 revision=d.revision,
             )
 
     every = max(1, args.durable_every)
-    times = chunk_times(
+    timed = chunk_times(
         {
             "output floor (Decision+id)": (run_floor, 1),
             "yardstick (hand-written)": (run_yardstick, 1),
@@ -167,16 +168,16 @@ def main() -> None:
         """Microseconds a fact over these chunks."""
         chunks = list(chunks)
         count = sum(min(CHUNK, len(facts) - c) for c in chunks)
-        return sum(times[name][c] for c in chunks) / count * 1e6
+        return sum(timed[name][c] for c in chunks) / count * 1e6
 
-    all_chunks = times["native evaluate"].keys()
-    durable_chunks = times["durable evaluate"].keys()
+    all_chunks = timed["native evaluate"].keys()
+    durable_chunks = timed["durable evaluate"].keys()
     print(
         f"\nShidian, {len(facts):,} mixed facts, as_of {as_of_fixed} (durable: every "
         f"{every}th chunk of {CHUNK:,}); least time per chunk over {args.rounds} rounds, "
         "engines taking turns chunk by chunk"
     )
-    for name in times:
+    for name in timed:
         us = per_fact(name, durable_chunks if name == "durable evaluate" else all_chunks)
         print(f"  {name:28} {1e6 / us:10,.0f} facts/s  {us:7.1f} µs/fact")
     yard = per_fact("yardstick (hand-written)", all_chunks)
@@ -203,7 +204,7 @@ def main() -> None:
             times = []
             for _ in range(10):
                 start = time.perf_counter()
-                ecorules.load_pack(name, engine=engine)  # type: ignore[arg-type]
+                ecorules.load_pack(name, engine=engine)
                 times.append((time.perf_counter() - start) * 1000)
             times.sort()
             print(f"  {name:10} {engine:8} {times[len(times) // 2]:6.1f}")

@@ -587,51 +587,61 @@ class ReadFact:
         events: dict[str, date],
     ):
         self.id, self.kind, self.source, self.category = id, "problem", source, category
-        self.sector, self.flags, self.events, self.attrs = sector, flags, events, {}
+        self.sector, self.flags, self.events = sector, flags, events
+        self.attrs: dict[str, Any] = {}
+
+
+def read_plain(data: dict[str, Any]) -> ReadFact | None:
+    """The usual ledger row — strings and ISO dates, all in the vocabulary — read quickly;
+    None for anything else, which ``read`` then looks at carefully."""
+    if not (FIELDS.issuperset(data) and data.get("attrs", NO_ATTRS) in PLAIN):
+        return None
+    get = data.get
+    fact_id, source, category, sector = get("id"), get("source"), get("category"), get("sector")
+    raw_flags, raw_events = get("flags"), get("events")
+    if (
+        (fact_id is None or type(fact_id) is str)
+        and get("kind", "problem") == "problem"
+        and type(source) is str
+        and source in SOURCES
+        and type(category) is str
+        and category in CATEGORIES
+        and (sector is None or (type(sector) is str and sector in SECTORS))
+        and (
+            raw_flags is None
+            or (
+                type(raw_flags) is list
+                and all(type(flag) is str for flag in raw_flags)
+                and FLAGS.issuperset(raw_flags)
+            )
+        )
+        and (raw_events is None or (type(raw_events) is dict and EVENTS.issuperset(raw_events)))
+    ):
+        events: dict[str, date] = {}
+        for name, value in (raw_events or {}).items():
+            if not (type(value) is str and len(value) == 10 and value.isascii()):
+                break
+            if value[4] != "-" or value[7] != "-":
+                break
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                break
+            if not FIRST_DAY <= day <= LAST_DAY:
+                break
+            events[name] = day
+        else:
+            flags = frozenset(raw_flags) if raw_flags else NO_FLAGS
+            return ReadFact(fact_id, source, category, sector, flags, events)
+    return None
 
 
 def read(data: Fact | Mapping[str, Any]) -> ReadFact:
-    """Shape and vocabulary checks in one pass; FactError on the first problem."""
-    if type(data) is dict and FIELDS.issuperset(data) and data.get("attrs", NO_ATTRS) in PLAIN:
-        # The usual ledger row: strings and ISO dates, all in the vocabulary. Anything odd
-        # falls through to the careful path below, which names what is wrong.
-        get = data.get
-        fact_id, source, category, sector = get("id"), get("source"), get("category"), get("sector")
-        raw_flags, raw_events = get("flags"), get("events")
-        if (
-            (fact_id is None or type(fact_id) is str)
-            and get("kind", "problem") == "problem"
-            and type(source) is str
-            and source in SOURCES
-            and type(category) is str
-            and category in CATEGORIES
-            and (sector is None or (type(sector) is str and sector in SECTORS))
-            and (
-                raw_flags is None
-                or (
-                    type(raw_flags) is list
-                    and all(type(flag) is str for flag in raw_flags)
-                    and FLAGS.issuperset(raw_flags)
-                )
-            )
-            and (raw_events is None or (type(raw_events) is dict and EVENTS.issuperset(raw_events)))
-        ):
-            events = {}
-            for name, value in (raw_events or {}).items():
-                if not (type(value) is str and len(value) == 10 and value.isascii()):
-                    break
-                if value[4] != "-" or value[7] != "-":
-                    break
-                try:
-                    day = date.fromisoformat(value)
-                except ValueError:
-                    break
-                if not FIRST_DAY <= day <= LAST_DAY:
-                    break
-                events[name] = day
-            else:
-                flags = frozenset(raw_flags) if raw_flags else NO_FLAGS
-                return ReadFact(fact_id, source, category, sector, flags, events)
+    """Shape and vocabulary checks; FactError naming the first problem."""
+    if type(data) is dict:
+        plain = read_plain(data)
+        if plain is not None:
+            return plain
     if isinstance(data, Fact):
         data = data.model_dump(exclude_defaults=True)
     if not isinstance(data, Mapping):
