@@ -91,6 +91,14 @@ def main() -> None:
         f"{platform.python_version()}; one thread; ecorules {ecorules.__version__}"
     )
 
+    # Memory first, while this process is small: on Linux a child's peak RSS (ru_maxrss)
+    # starts from its parent's at fork and survives exec, so a parent holding the workloads
+    # below would inflate the child's figure.
+    script = MEMORY_SCRIPT.format(bench=os.path.dirname(__file__), n=args.memory_facts)
+    peak, before, speed = map(
+        float, subprocess.check_output([sys.executable, "-c", script], text=True).split()
+    )
+
     import shidian_yardstick as yardstick
 
     native = ecorules.load_pack("shidian")
@@ -209,10 +217,6 @@ def main() -> None:
             times.sort()
             print(f"  {name:10} {engine:8} {times[len(times) // 2]:6.1f}")
 
-    script = MEMORY_SCRIPT.format(bench=os.path.dirname(__file__), n=args.memory_facts)
-    peak, before, speed = map(
-        float, subprocess.check_output([sys.executable, "-c", script], text=True).split()
-    )
     print(
         f"\nevaluate_many over {args.memory_facts:,} facts: peak RSS {peak:.0f} MB "
         f"(process before the run: {before:.0f} MB), {speed:,.0f} facts/s"
