@@ -25,14 +25,18 @@ from ._decision import (
     CalendarIdentity,
     ChainStepState,
     Decision,
+    Deferred,
     Notice,
     Status,
+    new_action,
+    new_chain_step,
+    new_decision,
 )
 from ._errors import FactError, FactProblem, did_you_mean
 from ._fact import Fact, FactView, read_fact, to_china_date
 from ._model import Provenance, Tier
 from ._notices import horizon_warning
-from ._quality import event_order, out_of_order
+from ._quality import OrderCheck, event_order
 from ._revision import decision_id
 
 FACT_DATES_FROM = date(2000, 1, 1)
@@ -94,7 +98,7 @@ class CObligation:
         object.__setattr__(self, "open_ended", self.action(None, "pending", None))
 
     def action(self, due: date | None, status: Status, done_on: date | None) -> Action:
-        return Action(
+        return new_action(
             self.id,
             self.title,
             self.kind,
@@ -200,7 +204,7 @@ class CStep:
         )
 
     def state(self, done_on: date | None) -> ChainStepState:
-        return ChainStepState(
+        return new_chain_step(
             self.id,
             self.title,
             self.actor,
@@ -377,6 +381,7 @@ class CompiledPack:
         # Which events must not be dated before which (data-quality warnings, _quality).
         self.event_order = event_order(pack)
         self.event_names = {t.id: t.name for t in vocab.events}
+        self.order_check = OrderCheck(self.event_order, self.event_names)
         tiers = {r.id: r.tier for r in pack.roles}
         # Per kind, the values each static field admits (None where the kind may omit it).
         self._admits = {
@@ -804,7 +809,7 @@ class CompiledPack:
         events = fact.events
         view = fact
         if len(events) > 1 and self.event_order:
-            warnings.extend(out_of_order(self.event_order, events, self.event_names))
+            warnings.extend(self.order_check.warnings(events))
         if events and max(events.values()) > as_of:
             future = sorted(k for k, day in events.items() if day > as_of)
             events = {k: day for k, day in events.items() if day <= as_of}
@@ -932,29 +937,33 @@ class CompiledPack:
             if self.succeeded_by:
                 message += f"; it is succeeded by `{self.succeeded_by}`"
             warnings.append(Notice(code="pack_not_in_force", message=message))
-        warnings.sort(key=lambda n: n.code)
-        return Decision(
-            fact_id=fact.id,
-            pack=self.pack_id,
-            as_of=as_of,
-            kind=fact.kind,
-            source=fact.source,
-            category=fact.category,
-            responsible=responsible,
-            responsible_tier=responsible_tier,
-            closure_chain_id=chain.id if chain else None,
-            lifecycle_id=lifecycle.id if lifecycle else None,
-            stage=stage,
-            closure_chain=tuple(steps),
-            closed=closed,
-            actions=(*dated, *undated),
-            matched_rules=tuple(matched_ids),
-            warnings=tuple(warnings),
-            provenance=self.provenance,
-            calendar=self.calendar_identity,
-            decision_id=decision_id(self.seed, fact, as_of) if self.seed else None,
-            revision=self.revision,
-            version=self.version,
+        if len(warnings) > 1:
+            warnings.sort(key=_BY_CODE)
+        # Positionally, in the order of Decision's fields (see new_decision).
+        return new_decision(
+            fact.id,
+            self.pack_id,
+            as_of,
+            fact.kind,
+            fact.source,
+            fact.category,
+            responsible,
+            responsible_tier,
+            chain.id if chain else None,
+            tuple(steps),
+            closed,
+            (*dated, *undated),
+            tuple(matched_ids),
+            tuple(warnings),
+            self.provenance,
+            lifecycle.id if lifecycle else None,
+            stage,
+            None,
+            self.calendar_identity,
+            # Hashed when first read: most hosts of a batch never read it.
+            Deferred(decision_id, (self.seed, fact, as_of)) if self.seed else None,
+            self.revision,
+            self.version,
         )
 
 
@@ -1043,6 +1052,7 @@ def _untimed(ob: CObligation, triggered_on: date | None, done_on: date | None) -
 
 _BY_DUE_THEN_ID = attrgetter("due", "id")
 _BY_ID = attrgetter("id")
+_BY_CODE = attrgetter("code")
 
 
 def _attr_type_ok(spec: M.AttrSpec, value: object) -> bool:

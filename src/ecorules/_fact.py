@@ -170,8 +170,10 @@ class FactView:
             fact.category,
             fact.sector,
             fact.flags,
-            fact.events,
-            fact.attrs,
+            # Copies: a decision reads the view after evaluate returns (its id is hashed
+            # when first read), and the host's Fact holds mutable dicts.
+            dict(fact.events),
+            dict(fact.attrs),
         )
 
     def with_events(self, events: dict[str, date]) -> FactView:
