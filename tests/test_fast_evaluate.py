@@ -122,3 +122,51 @@ def test_the_order_check_keeps_working_past_its_cache_bound() -> None:
     assert check.warnings(events) == out_of_order(ORDER, events, NAMES) != []
     assert check.warnings({"rectified": date(2024, 1, 1)}) == []
     assert not check._pairs
+
+
+def _ledger() -> list[dict[str, object]]:
+    facts: list[dict[str, object]] = []
+    for i in range(60):
+        day = date(2024, 1, 2) + timedelta(days=3 * i)
+        facts.append(
+            {
+                "id": f"C-{i}",
+                "source": ["national", "provincial", "municipal"][i % 3],
+                "category": ["key", "general"][i % 2],
+                "events": {
+                    "transferred": day.isoformat(),
+                    "plan_submitted": (day + timedelta(days=i % 9)).isoformat(),
+                    "rectified": (day + timedelta(days=20)).isoformat(),
+                    "self_checked": (day + timedelta(days=25 + i % 4)).isoformat(),
+                },
+            }
+        )
+    return facts
+
+
+def test_actions_kept_for_reuse_are_the_ones_built_afresh(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ecorules._engine as engine
+
+    facts, days = _ledger(), [date(2024, 3, 1), date(2024, 12, 31)]
+    cached = ecorules.load_pack("shidian")
+    first = [cached.evaluate(f, d) for f in facts for d in days]
+    again = [cached.evaluate(f, d) for f in facts for d in days]
+    monkeypatch.setattr(engine, "CACHE_LIMIT", 0)
+    fresh_pack = ecorules.load_pack("shidian")
+    fresh = [fresh_pack.evaluate(f, d) for f in facts for d in days]
+    assert first == again == fresh
+    assert [d.model_dump_json() for d in first] == [d.model_dump_json() for d in fresh]
+    # With the limit at 0 nothing was kept; with it, the obligations did keep their actions.
+    kept = [
+        len(ob.done_by_day) + len(ob.timed_by_key)
+        for plan in (fresh_pack._compiled.plans.values())
+        for rule, _ in plan.rules
+        for ob in rule.obligations
+    ]
+    assert sum(kept) == 0
+    assert any(
+        ob.timed_by_key
+        for plan in cached._compiled.plans.values()
+        for rule, _ in plan.rules
+        for ob in rule.obligations
+    )

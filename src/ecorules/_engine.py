@@ -42,6 +42,15 @@ from ._revision import decision_id
 FACT_DATES_FROM = date(2000, 1, 1)
 FACT_DATES_UNTIL = date(2050, 12, 31)
 
+CACHE_LIMIT = 2048
+"""How many actions (or step states) one obligation, step or duty keeps for reuse.
+
+The actions a decision holds are immutable and depend only on a few dates, which a ledger
+repeats (every fact done the same week; a nightly job's one ``as_of``), so they are kept
+and shared between decisions rather than built again. Fact dates fall in 2000–2050, so the
+caches are bounded anyway; the limit keeps a hostile stream from filling memory. No lock:
+two threads racing on a key store equal actions, and a dict's get and set are atomic."""
+
 WindowFn = Callable[[date], tuple[date, bool]]
 """Trigger date -> (due date, whether the due date depends on the holiday calendar)."""
 
@@ -90,12 +99,39 @@ class CObligation:
     """Its action before its trigger: scheduled, or pending when it has no trigger."""
     open_ended: Action = field(init=False, repr=False, compare=False)
     """Its action once triggered when it has no window: pending, with no due date."""
+    done_by_day: dict[date, Action] = field(init=False, repr=False, compare=False)
+    """Its actions done with no due date, by the day done (see CACHE_LIMIT)."""
+    timed_by_key: dict[tuple[date, date | bool], Action] = field(
+        init=False, repr=False, compare=False
+    )
+    """Its actions with a due date, by (due, the day done), or (due, overdue) when not done."""
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "waiting", self.action(None, "scheduled" if self.has_trigger else "pending", None)
         )
         object.__setattr__(self, "open_ended", self.action(None, "pending", None))
+        object.__setattr__(self, "done_by_day", {})
+        object.__setattr__(self, "timed_by_key", {})
+
+    def done(self, done_on: date) -> Action:
+        """Its action done on ``done_on``, with no due date."""
+        found = self.done_by_day.get(done_on)
+        if found is None:
+            found = self.action(None, "done", done_on)
+            if len(self.done_by_day) < CACHE_LIMIT:
+                self.done_by_day[done_on] = found
+        return found
+
+    def timed(self, due: date, done_on: date | None, as_of: date) -> Action:
+        """Its action with a due date: overdue from the day after it, unless done."""
+        key = (due, as_of > due if done_on is None else done_on)
+        found = self.timed_by_key.get(key)
+        if found is None:
+            found = _timed(self, due, done_on, as_of)
+            if len(self.timed_by_key) < CACHE_LIMIT:
+                self.timed_by_key[key] = found
+        return found
 
     def action(self, due: date | None, status: Status, done_on: date | None) -> Action:
         return new_action(
@@ -182,10 +218,21 @@ class CStep:
     open_state: ChainStepState = field(init=False, repr=False, compare=False)
     as_next: tuple[Action, Action] = field(init=False, repr=False, compare=False)
     """Its action as the next step: (chain not started: scheduled, started: pending)."""
+    done_by_day: dict[date, ChainStepState] = field(init=False, repr=False, compare=False)
+    """Its states done, by the day done (see CACHE_LIMIT)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "open_state", self.state(None))
         object.__setattr__(self, "as_next", (self.action("scheduled"), self.action("pending")))
+        object.__setattr__(self, "done_by_day", {})
+
+    def done(self, done_on: date) -> ChainStepState:
+        found = self.done_by_day.get(done_on)
+        if found is None:
+            found = self.state(done_on)
+            if len(self.done_by_day) < CACHE_LIMIT:
+                self.done_by_day[done_on] = found
+        return found
 
     def action(self, status: Status) -> Action:
         return Action(
@@ -250,10 +297,19 @@ class CDuty:
     by_occurrence: tuple[Action, ...] = field(init=False, repr=False, compare=False)
     """One action per occurrence, then one with no due date for "none left", so that the
     index of the next occurrence always names an action."""
+    by_as_of: dict[date, Action] = field(init=False, repr=False, compare=False)
+    """Its next occurrence's action by ``as_of`` (see CACHE_LIMIT)."""
 
     def __post_init__(self) -> None:
         actions = (*(self.action(day) for day in self.occurrences.dates()), self.action(None))
         object.__setattr__(self, "by_occurrence", actions)
+        object.__setattr__(self, "by_as_of", {})
+
+    def next_on_or_after(self, as_of: date) -> Action:
+        found = self.by_occurrence[self.occurrences.index_on_or_after(as_of)]
+        if len(self.by_as_of) < CACHE_LIMIT:
+            self.by_as_of[as_of] = found
+        return found
 
     def action(self, due: date | None) -> Action:
         return Action(
@@ -281,15 +337,19 @@ class Choice:
     overrides: bool
     static: tuple[Any, ...] | None
     """When no item has a predicate left, those that apply (after overrides), precomputed."""
+    settled: bool = False
+    """Whether ``static`` holds at most one item: then it is the choice, with no warning."""
 
     @classmethod
     def of(cls, items: tuple[tuple[Any, C.Predicate | None], ...]) -> Choice:
         ids = {item.id for item, _ in items}
         remaining = tuple(item for item, _ in items if not (item.overridden_by & ids))
+        static = remaining if all(pred is None for _, pred in items) else None
         return cls(
             items=items,
             overrides=any(item.overridden_by & ids for item, _ in items),
-            static=remaining if all(pred is None for _, pred in items) else None,
+            static=static,
+            settled=static is not None and len(static) <= 1,
         )
 
     def applying(self, view: C.FactLike) -> Sequence[Any]:
@@ -316,6 +376,38 @@ class Plan:
     static_rule_ids: tuple[str, ...] | None
     static_rules: tuple[CRule, ...]
     """When nothing is left to test, the matched rule ids (after overrides), precomputed."""
+    static_responsibility: Responsibility | None = None
+    """When nothing is left to test, who is responsible, precomputed."""
+
+
+Responsibility = tuple[str | None, Tier | None, tuple[Notice, ...]]
+"""The responsible role, its tier, and the warnings saying why none or which of several."""
+
+
+def _responsibility(matched_rules: Iterable[CRule]) -> Responsibility:
+    """Who is responsible: a role, or a stated reason why none can be named; never silence."""
+    decided: CRule | None = None
+    deciding: list[str] = []
+    for rule in matched_rules:
+        if rule.declares is not None:
+            if decided is None:
+                decided = rule
+            elif rule.declares != decided.declares:
+                deciding.append(rule.id)
+    if decided is None:
+        return None, None, (_UNDECLARED,)
+    responsible, responsible_tier = decided.responsible, decided.responsible_tier
+    notices: tuple[Notice, ...] = () if decided.unassigned is None else (decided.unassigned,)
+    if deciding:
+        notices += (
+            Notice(
+                code="ambiguous_responsible",
+                message="rules name different responsible roles with no precedence between "
+                f"them: {', '.join(deciding)} differ from the first; "
+                f"`{responsible or decided.id}` was used",
+            ),
+        )
+    return responsible, responsible_tier, notices
 
 
 def _overridden_by(items: list[Any]) -> dict[str, frozenset[str]]:
@@ -577,6 +669,7 @@ class CompiledPack:
             if escalates
             else None
         )
+        static_rules = tuple(r for r, _ in plan_rules if r.id in (static_ids or ()))
         return Plan(
             rules=plan_rules,
             chains=Choice.of(guard(chains)),
@@ -585,7 +678,10 @@ class CompiledPack:
             obligation_order=obligations,
             rules_override=rules_override,
             static_rule_ids=static_ids,
-            static_rules=tuple(r for r, _ in plan_rules if r.id in (static_ids or ())),
+            static_rules=static_rules,
+            static_responsibility=(
+                _responsibility(static_rules) if static_ids is not None else None
+            ),
         )
 
     def _escalating(
@@ -628,7 +724,7 @@ class CompiledPack:
             if ob.extended_until:
                 due = _extended(due, attrs.get(ob.extended_until))
             outcome[ob.id] = (due, done_on)
-            dated.append(_timed(ob, due, done_on, as_of))
+            dated.append(ob.timed(due, done_on, as_of))
         return beyond_horizon
 
     @staticmethod
@@ -649,7 +745,7 @@ class CompiledPack:
                     next_step = step
                 steps.append(step.open_state)
             else:
-                steps.append(step.state(done_on))
+                steps.append(step.done_by_day.get(done_on) or step.done(done_on))
         closed = steps[-1].done
         if closed and next_step is not None:
             warnings.append(
@@ -829,78 +925,61 @@ class CompiledPack:
 
         # Rules, with declared precedence (specific over general) applied.
         if plan.static_rule_ids is not None:
-            matched_ids: tuple[str, ...] | list[str] = plan.static_rule_ids
-            matched_rules: Any = plan.static_rules
+            matched_ids: list[str] = [*plan.static_rule_ids]
+            matched_rules: Sequence[CRule] = plan.static_rules
+            responsible, responsible_tier, notices = plan.static_responsibility  # type: ignore[misc]
         else:
             matched_rules = [r for r, pred in plan.rules if pred is None or pred(view)]
             if plan.rules_override:
                 present = {r.id for r in matched_rules}
                 matched_rules = [r for r in matched_rules if not (r.overridden_by & present)]
             matched_ids = [r.id for r in matched_rules]
+            responsible, responsible_tier, notices = _responsibility(matched_rules)
+        if notices:
+            warnings.extend(notices)
 
-        # Who is responsible: a role, or a stated reason why none can be named; never silence.
-        decided: CRule | None = None
-        deciding: list[str] = []
-        for rule in matched_rules:
-            if rule.declares is not None:
-                if decided is None:
-                    decided = rule
-                elif rule.declares != decided.declares:
-                    deciding.append(rule.id)
-        if decided is None:
-            responsible = responsible_tier = None
-            warnings.append(_UNDECLARED)
-        else:
-            responsible, responsible_tier = decided.responsible, decided.responsible_tier
-            if decided.unassigned is not None:
-                warnings.append(decided.unassigned)
-        if deciding and decided is not None:
-            warnings.append(
-                Notice(
-                    code="ambiguous_responsible",
-                    message="rules name different responsible roles with no precedence between "
-                    f"them: {', '.join(deciding)} differ from the first; "
-                    f"`{responsible or decided.id}` was used",
-                )
-            )
-
-        horizon = self.calendar.horizon
         beyond_horizon = False
         # Dated and undated actions are kept apart so each sorts on C-level keys.
         dated: list[Action] = []
         undated: list[Action] = []
         if plan.obligation_order is None:
+            horizon = self.calendar.horizon
+            get = events.get
             for rule in matched_rules:
                 for ob in rule.obligations:
-                    done_on = events.get(ob.done_when)
-                    triggered_on = events.get(ob.trigger_event)
+                    done_on = get(ob.done_when)
+                    triggered_on = get(ob.trigger_event)
                     if ob.window is not None and triggered_on is not None:
                         due, on_calendar = ob.window(triggered_on)
                         if on_calendar and due > horizon:
                             beyond_horizon = True
                     elif ob.due_attr and ob.due_attr in fact.attrs:
-                        due = fact.attrs[ob.due_attr]
+                        due = fact.attrs[ob.due_attr]  # type: ignore[assignment]
                     else:
                         # _untimed, inlined: this line runs for most obligations of most facts.
                         if done_on is None:
                             undated.append(ob.waiting if triggered_on is None else ob.open_ended)
                         else:
-                            undated.append(ob.action(None, "done", done_on))
+                            undated.append(ob.done_by_day.get(done_on) or ob.done(done_on))
                         continue
                     if ob.extended_until:
                         due = _extended(due, fact.attrs.get(ob.extended_until))
-                    dated.append(_timed(ob, due, done_on, as_of))
+                    dated.append(ob.timed(due, done_on, as_of))
         else:
             beyond_horizon = self._escalating(
                 plan, set(matched_ids), events, fact.attrs, as_of, dated, undated
             )
 
         # The closure chain and the lifecycle: the most specific that applies.
-        chain = _only(plan.chains.applying(view), "closure chains", "ambiguous_chain", warnings)
+        choice = plan.chains
+        if choice.settled:
+            chain = choice.static[0] if choice.static else None
+        else:
+            chain = _only(choice.applying(view), "closure chains", "ambiguous_chain", warnings)
         steps: Sequence[ChainStepState] = ()
         closed = False
         if chain is not None:
-            matched_ids = [*matched_ids, chain.id]
+            matched_ids.append(chain.id)
             started = chain.starts_when in events
             if chain.step_events.isdisjoint(events):
                 steps = chain.all_open
@@ -908,12 +987,14 @@ class CompiledPack:
             else:
                 steps, closed = self._chain_progress(chain, events, started, undated, warnings)
 
-        lifecycle = _only(
-            plan.lifecycles.applying(view), "lifecycles", "ambiguous_lifecycle", warnings
-        )
+        choice = plan.lifecycles
+        if choice.settled:
+            lifecycle = choice.static[0] if choice.static else None
+        else:
+            lifecycle = _only(choice.applying(view), "lifecycles", "ambiguous_lifecycle", warnings)
         stage = None
         if lifecycle is not None:
-            matched_ids = [*matched_ids, lifecycle.id]
+            matched_ids.append(lifecycle.id)
             stage, reached_end = _stage(lifecycle, events, undated, warnings)
             if chain is None:
                 closed = reached_end
@@ -921,8 +1002,8 @@ class CompiledPack:
         for duty, pred in plan.duties:
             if pred is not None and not pred(view):
                 continue
-            matched_ids = [*matched_ids, duty.id]
-            occurrence = duty.by_occurrence[duty.occurrences.index_on_or_after(as_of)]
+            matched_ids.append(duty.id)
+            occurrence = duty.by_as_of.get(as_of) or duty.next_on_or_after(as_of)
             (undated if occurrence.due is None else dated).append(occurrence)
 
         dated.sort(key=_BY_DUE_THEN_ID)
