@@ -378,6 +378,8 @@ class Plan:
     """When nothing is left to test, the matched rule ids (after overrides), precomputed."""
     static_responsibility: Responsibility | None = None
     """When nothing is left to test, who is responsible, precomputed."""
+    static_obligations: tuple[CObligation, ...] = ()
+    """When nothing is left to test, the matched rules' obligations in order, in one tuple."""
 
 
 Responsibility = tuple[str | None, Tier | None, tuple[Notice, ...]]
@@ -682,6 +684,7 @@ class CompiledPack:
             static_responsibility=(
                 _responsibility(static_rules) if static_ids is not None else None
             ),
+            static_obligations=tuple(ob for r in static_rules for ob in r.obligations),
         )
 
     def _escalating(
@@ -926,7 +929,7 @@ class CompiledPack:
         # Rules, with declared precedence (specific over general) applied.
         if plan.static_rule_ids is not None:
             matched_ids: list[str] = [*plan.static_rule_ids]
-            matched_rules: Sequence[CRule] = plan.static_rules
+            obligations: Iterable[CObligation] = plan.static_obligations
             responsible, responsible_tier, notices = plan.static_responsibility  # type: ignore[misc]
         else:
             matched_rules = [r for r, pred in plan.rules if pred is None or pred(view)]
@@ -934,6 +937,7 @@ class CompiledPack:
                 present = {r.id for r in matched_rules}
                 matched_rules = [r for r in matched_rules if not (r.overridden_by & present)]
             matched_ids = [r.id for r in matched_rules]
+            obligations = [ob for r in matched_rules for ob in r.obligations]
             responsible, responsible_tier, notices = _responsibility(matched_rules)
         if notices:
             warnings.extend(notices)
@@ -945,26 +949,25 @@ class CompiledPack:
         if plan.obligation_order is None:
             horizon = self.calendar.horizon
             get = events.get
-            for rule in matched_rules:
-                for ob in rule.obligations:
-                    done_on = get(ob.done_when)
-                    triggered_on = get(ob.trigger_event)
-                    if ob.window is not None and triggered_on is not None:
-                        due, on_calendar = ob.window(triggered_on)
-                        if on_calendar and due > horizon:
-                            beyond_horizon = True
-                    elif ob.due_attr and ob.due_attr in fact.attrs:
-                        due = fact.attrs[ob.due_attr]  # type: ignore[assignment]
+            for ob in obligations:
+                done_on = get(ob.done_when)
+                triggered_on = get(ob.trigger_event)
+                if ob.window is not None and triggered_on is not None:
+                    due, on_calendar = ob.window(triggered_on)
+                    if on_calendar and due > horizon:
+                        beyond_horizon = True
+                elif ob.due_attr and ob.due_attr in fact.attrs:
+                    due = fact.attrs[ob.due_attr]  # type: ignore[assignment]
+                else:
+                    # _untimed, inlined: this line runs for most obligations of most facts.
+                    if done_on is None:
+                        undated.append(ob.waiting if triggered_on is None else ob.open_ended)
                     else:
-                        # _untimed, inlined: this line runs for most obligations of most facts.
-                        if done_on is None:
-                            undated.append(ob.waiting if triggered_on is None else ob.open_ended)
-                        else:
-                            undated.append(ob.done_by_day.get(done_on) or ob.done(done_on))
-                        continue
-                    if ob.extended_until:
-                        due = _extended(due, fact.attrs.get(ob.extended_until))
-                    dated.append(ob.timed(due, done_on, as_of))
+                        undated.append(ob.done_by_day.get(done_on) or ob.done(done_on))
+                    continue
+                if ob.extended_until:
+                    due = _extended(due, fact.attrs.get(ob.extended_until))
+                dated.append(ob.timed(due, done_on, as_of))
         else:
             beyond_horizon = self._escalating(
                 plan, set(matched_ids), events, fact.attrs, as_of, dated, undated
