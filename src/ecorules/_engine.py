@@ -1009,8 +1009,10 @@ class CompiledPack:
             occurrence = duty.by_as_of.get(as_of) or duty.next_on_or_after(as_of)
             (undated if occurrence.due is None else dated).append(occurrence)
 
-        dated.sort(key=_BY_DUE_THEN_ID)
-        undated.sort(key=_BY_ID)
+        if len(dated) > 1:
+            dated.sort(key=_BY_DUE_THEN_ID)
+        if len(undated) > 1:
+            undated.sort(key=_BY_ID)
         if beyond_horizon:
             warnings.append(self.horizon_warning)
         on, what = (as_of, "as_of") if in_force_on is None else in_force_on
