@@ -314,6 +314,8 @@ def parse_fact(data: Fact | Mapping[str, Any]) -> Fact:
 
 def parse_as_of(value: object) -> date:
     """``as_of`` as a China calendar date; a FactError names it when it is not one."""
+    if type(value) is date:  # the usual call, once per fact of a batch
+        return value
     try:
         return to_china_date(value)
     except ValueError as exc:
