@@ -42,14 +42,16 @@ from ._revision import decision_id
 FACT_DATES_FROM = date(2000, 1, 1)
 FACT_DATES_UNTIL = date(2050, 12, 31)
 
-CACHE_LIMIT = 2048
-"""How many actions (or step states) one obligation, step or duty keeps for reuse.
+CACHE_LIMIT = 1024
+"""How many actions (or step states) one obligation, step or duty keeps per kind of reuse.
 
 The actions a decision holds are immutable and depend only on a few dates, which a ledger
 repeats (every fact done the same week; a nightly job's one ``as_of``), so they are kept
-and shared between decisions rather than built again. Fact dates fall in 2000–2050, so the
-caches are bounded anyway; the limit keeps a hostile stream from filling memory. No lock:
-two threads racing on a key store equal actions, and a dict's get and set are atomic."""
+and shared between decisions rather than built again. The limit bounds what a stream of
+ever-new dates can make them hold: about 0.3 MB an obligation, 0.2 MB a step or duty, so
+at most ~20 MB for Shidian's 37 obligations, 17 steps and 5 duties; past it, actions are
+built as before. No lock: two threads racing on a key store equal actions, and a dict's
+get and set are atomic."""
 
 WindowFn = Callable[[date], tuple[date, bool]]
 """Trigger date -> (due date, whether the due date depends on the holiday calendar)."""
