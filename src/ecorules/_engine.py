@@ -25,18 +25,33 @@ from ._decision import (
     CalendarIdentity,
     ChainStepState,
     Decision,
+    Deferred,
     Notice,
     Status,
+    new_action,
+    new_chain_step,
+    new_decision,
 )
 from ._errors import FactError, FactProblem, did_you_mean
 from ._fact import Fact, FactView, read_fact, to_china_date
 from ._model import Provenance, Tier
 from ._notices import horizon_warning
-from ._quality import event_order, out_of_order
+from ._quality import OrderCheck, event_order
 from ._revision import decision_id
 
 FACT_DATES_FROM = date(2000, 1, 1)
 FACT_DATES_UNTIL = date(2050, 12, 31)
+
+CACHE_LIMIT = 1024
+"""How many actions (or step states) one obligation, step or duty keeps per kind of reuse.
+
+The actions a decision holds are immutable and depend only on a few dates, which a ledger
+repeats (every fact done the same week; a nightly job's one ``as_of``), so they are kept
+and shared between decisions rather than built again. The limit bounds what a stream of
+ever-new dates can make them hold: about 0.3 MB an obligation, 0.2 MB a step or duty, so
+at most ~20 MB for Shidian's 37 obligations, 17 steps and 5 duties; past it, actions are
+built as before. No lock: two threads racing on a key store equal actions, and a dict's
+get and set are atomic."""
 
 WindowFn = Callable[[date], tuple[date, bool]]
 """Trigger date -> (due date, whether the due date depends on the holiday calendar)."""
@@ -86,15 +101,42 @@ class CObligation:
     """Its action before its trigger: scheduled, or pending when it has no trigger."""
     open_ended: Action = field(init=False, repr=False, compare=False)
     """Its action once triggered when it has no window: pending, with no due date."""
+    done_by_day: dict[date, Action] = field(init=False, repr=False, compare=False)
+    """Its actions done with no due date, by the day done (see CACHE_LIMIT)."""
+    timed_by_key: dict[tuple[date, date | bool], Action] = field(
+        init=False, repr=False, compare=False
+    )
+    """Its actions with a due date, by (due, the day done), or (due, overdue) when not done."""
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "waiting", self.action(None, "scheduled" if self.has_trigger else "pending", None)
         )
         object.__setattr__(self, "open_ended", self.action(None, "pending", None))
+        object.__setattr__(self, "done_by_day", {})
+        object.__setattr__(self, "timed_by_key", {})
+
+    def done(self, done_on: date) -> Action:
+        """Its action done on ``done_on``, with no due date."""
+        found = self.done_by_day.get(done_on)
+        if found is None:
+            found = self.action(None, "done", done_on)
+            if len(self.done_by_day) < CACHE_LIMIT:
+                self.done_by_day[done_on] = found
+        return found
+
+    def timed(self, due: date, done_on: date | None, as_of: date) -> Action:
+        """Its action with a due date: overdue from the day after it, unless done."""
+        key = (due, as_of > due if done_on is None else done_on)
+        found = self.timed_by_key.get(key)
+        if found is None:
+            found = _timed(self, due, done_on, as_of)
+            if len(self.timed_by_key) < CACHE_LIMIT:
+                self.timed_by_key[key] = found
+        return found
 
     def action(self, due: date | None, status: Status, done_on: date | None) -> Action:
-        return Action(
+        return new_action(
             self.id,
             self.title,
             self.kind,
@@ -178,10 +220,21 @@ class CStep:
     open_state: ChainStepState = field(init=False, repr=False, compare=False)
     as_next: tuple[Action, Action] = field(init=False, repr=False, compare=False)
     """Its action as the next step: (chain not started: scheduled, started: pending)."""
+    done_by_day: dict[date, ChainStepState] = field(init=False, repr=False, compare=False)
+    """Its states done, by the day done (see CACHE_LIMIT)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "open_state", self.state(None))
         object.__setattr__(self, "as_next", (self.action("scheduled"), self.action("pending")))
+        object.__setattr__(self, "done_by_day", {})
+
+    def done(self, done_on: date) -> ChainStepState:
+        found = self.done_by_day.get(done_on)
+        if found is None:
+            found = self.state(done_on)
+            if len(self.done_by_day) < CACHE_LIMIT:
+                self.done_by_day[done_on] = found
+        return found
 
     def action(self, status: Status) -> Action:
         return Action(
@@ -200,7 +253,7 @@ class CStep:
         )
 
     def state(self, done_on: date | None) -> ChainStepState:
-        return ChainStepState(
+        return new_chain_step(
             self.id,
             self.title,
             self.actor,
@@ -246,10 +299,19 @@ class CDuty:
     by_occurrence: tuple[Action, ...] = field(init=False, repr=False, compare=False)
     """One action per occurrence, then one with no due date for "none left", so that the
     index of the next occurrence always names an action."""
+    by_as_of: dict[date, Action] = field(init=False, repr=False, compare=False)
+    """Its next occurrence's action by ``as_of`` (see CACHE_LIMIT)."""
 
     def __post_init__(self) -> None:
         actions = (*(self.action(day) for day in self.occurrences.dates()), self.action(None))
         object.__setattr__(self, "by_occurrence", actions)
+        object.__setattr__(self, "by_as_of", {})
+
+    def next_on_or_after(self, as_of: date) -> Action:
+        found = self.by_occurrence[self.occurrences.index_on_or_after(as_of)]
+        if len(self.by_as_of) < CACHE_LIMIT:
+            self.by_as_of[as_of] = found
+        return found
 
     def action(self, due: date | None) -> Action:
         return Action(
@@ -277,15 +339,19 @@ class Choice:
     overrides: bool
     static: tuple[Any, ...] | None
     """When no item has a predicate left, those that apply (after overrides), precomputed."""
+    settled: bool = False
+    """Whether ``static`` holds at most one item: then it is the choice, with no warning."""
 
     @classmethod
     def of(cls, items: tuple[tuple[Any, C.Predicate | None], ...]) -> Choice:
         ids = {item.id for item, _ in items}
         remaining = tuple(item for item, _ in items if not (item.overridden_by & ids))
+        static = remaining if all(pred is None for _, pred in items) else None
         return cls(
             items=items,
             overrides=any(item.overridden_by & ids for item, _ in items),
-            static=remaining if all(pred is None for _, pred in items) else None,
+            static=static,
+            settled=static is not None and len(static) <= 1,
         )
 
     def applying(self, view: C.FactLike) -> Sequence[Any]:
@@ -312,6 +378,40 @@ class Plan:
     static_rule_ids: tuple[str, ...] | None
     static_rules: tuple[CRule, ...]
     """When nothing is left to test, the matched rule ids (after overrides), precomputed."""
+    static_responsibility: Responsibility | None = None
+    """When nothing is left to test, who is responsible, precomputed."""
+    static_obligations: tuple[CObligation, ...] = ()
+    """When nothing is left to test, the matched rules' obligations in order, in one tuple."""
+
+
+Responsibility = tuple[str | None, Tier | None, tuple[Notice, ...]]
+"""The responsible role, its tier, and the warnings saying why none or which of several."""
+
+
+def _responsibility(matched_rules: Iterable[CRule]) -> Responsibility:
+    """Who is responsible: a role, or a stated reason why none can be named; never silence."""
+    decided: CRule | None = None
+    deciding: list[str] = []
+    for rule in matched_rules:
+        if rule.declares is not None:
+            if decided is None:
+                decided = rule
+            elif rule.declares != decided.declares:
+                deciding.append(rule.id)
+    if decided is None:
+        return None, None, (_UNDECLARED,)
+    responsible, responsible_tier = decided.responsible, decided.responsible_tier
+    notices: tuple[Notice, ...] = () if decided.unassigned is None else (decided.unassigned,)
+    if deciding:
+        notices += (
+            Notice(
+                code="ambiguous_responsible",
+                message="rules name different responsible roles with no precedence between "
+                f"them: {', '.join(deciding)} differ from the first; "
+                f"`{responsible or decided.id}` was used",
+            ),
+        )
+    return responsible, responsible_tier, notices
 
 
 def _overridden_by(items: list[Any]) -> dict[str, frozenset[str]]:
@@ -377,6 +477,7 @@ class CompiledPack:
         # Which events must not be dated before which (data-quality warnings, _quality).
         self.event_order = event_order(pack)
         self.event_names = {t.id: t.name for t in vocab.events}
+        self.order_check = OrderCheck(self.event_order, self.event_names)
         tiers = {r.id: r.tier for r in pack.roles}
         # Per kind, the values each static field admits (None where the kind may omit it).
         self._admits = {
@@ -572,6 +673,7 @@ class CompiledPack:
             if escalates
             else None
         )
+        static_rules = tuple(r for r, _ in plan_rules if r.id in (static_ids or ()))
         return Plan(
             rules=plan_rules,
             chains=Choice.of(guard(chains)),
@@ -580,7 +682,11 @@ class CompiledPack:
             obligation_order=obligations,
             rules_override=rules_override,
             static_rule_ids=static_ids,
-            static_rules=tuple(r for r, _ in plan_rules if r.id in (static_ids or ())),
+            static_rules=static_rules,
+            static_responsibility=(
+                _responsibility(static_rules) if static_ids is not None else None
+            ),
+            static_obligations=tuple(ob for r in static_rules for ob in r.obligations),
         )
 
     def _escalating(
@@ -623,7 +729,7 @@ class CompiledPack:
             if ob.extended_until:
                 due = _extended(due, attrs.get(ob.extended_until))
             outcome[ob.id] = (due, done_on)
-            dated.append(_timed(ob, due, done_on, as_of))
+            dated.append(ob.timed(due, done_on, as_of))
         return beyond_horizon
 
     @staticmethod
@@ -644,7 +750,7 @@ class CompiledPack:
                     next_step = step
                 steps.append(step.open_state)
             else:
-                steps.append(step.state(done_on))
+                steps.append(step.done_by_day.get(done_on) or step.done(done_on))
         closed = steps[-1].done
         if closed and next_step is not None:
             warnings.append(
@@ -804,7 +910,7 @@ class CompiledPack:
         events = fact.events
         view = fact
         if len(events) > 1 and self.event_order:
-            warnings.extend(out_of_order(self.event_order, events, self.event_names))
+            warnings.extend(self.order_check.warnings(events))
         if events and max(events.values()) > as_of:
             future = sorted(k for k, day in events.items() if day > as_of)
             events = {k: day for k, day in events.items() if day <= as_of}
@@ -824,78 +930,61 @@ class CompiledPack:
 
         # Rules, with declared precedence (specific over general) applied.
         if plan.static_rule_ids is not None:
-            matched_ids: tuple[str, ...] | list[str] = plan.static_rule_ids
-            matched_rules: Any = plan.static_rules
+            matched_ids: list[str] = [*plan.static_rule_ids]
+            obligations: Iterable[CObligation] = plan.static_obligations
+            responsible, responsible_tier, notices = plan.static_responsibility  # type: ignore[misc]
         else:
             matched_rules = [r for r, pred in plan.rules if pred is None or pred(view)]
             if plan.rules_override:
                 present = {r.id for r in matched_rules}
                 matched_rules = [r for r in matched_rules if not (r.overridden_by & present)]
             matched_ids = [r.id for r in matched_rules]
+            obligations = [ob for r in matched_rules for ob in r.obligations]
+            responsible, responsible_tier, notices = _responsibility(matched_rules)
+        if notices:
+            warnings.extend(notices)
 
-        # Who is responsible: a role, or a stated reason why none can be named; never silence.
-        decided: CRule | None = None
-        deciding: list[str] = []
-        for rule in matched_rules:
-            if rule.declares is not None:
-                if decided is None:
-                    decided = rule
-                elif rule.declares != decided.declares:
-                    deciding.append(rule.id)
-        if decided is None:
-            responsible = responsible_tier = None
-            warnings.append(_UNDECLARED)
-        else:
-            responsible, responsible_tier = decided.responsible, decided.responsible_tier
-            if decided.unassigned is not None:
-                warnings.append(decided.unassigned)
-        if deciding and decided is not None:
-            warnings.append(
-                Notice(
-                    code="ambiguous_responsible",
-                    message="rules name different responsible roles with no precedence between "
-                    f"them: {', '.join(deciding)} differ from the first; "
-                    f"`{responsible or decided.id}` was used",
-                )
-            )
-
-        horizon = self.calendar.horizon
         beyond_horizon = False
         # Dated and undated actions are kept apart so each sorts on C-level keys.
         dated: list[Action] = []
         undated: list[Action] = []
         if plan.obligation_order is None:
-            for rule in matched_rules:
-                for ob in rule.obligations:
-                    done_on = events.get(ob.done_when)
-                    triggered_on = events.get(ob.trigger_event)
-                    if ob.window is not None and triggered_on is not None:
-                        due, on_calendar = ob.window(triggered_on)
-                        if on_calendar and due > horizon:
-                            beyond_horizon = True
-                    elif ob.due_attr and ob.due_attr in fact.attrs:
-                        due = fact.attrs[ob.due_attr]
+            horizon = self.calendar.horizon
+            get = events.get
+            for ob in obligations:
+                done_on = get(ob.done_when)
+                triggered_on = get(ob.trigger_event)
+                if ob.window is not None and triggered_on is not None:
+                    due, on_calendar = ob.window(triggered_on)
+                    if on_calendar and due > horizon:
+                        beyond_horizon = True
+                elif ob.due_attr and ob.due_attr in fact.attrs:
+                    due = fact.attrs[ob.due_attr]  # type: ignore[assignment]
+                else:
+                    # _untimed, inlined: this line runs for most obligations of most facts.
+                    if done_on is None:
+                        undated.append(ob.waiting if triggered_on is None else ob.open_ended)
                     else:
-                        # _untimed, inlined: this line runs for most obligations of most facts.
-                        if done_on is None:
-                            undated.append(ob.waiting if triggered_on is None else ob.open_ended)
-                        else:
-                            undated.append(ob.action(None, "done", done_on))
-                        continue
-                    if ob.extended_until:
-                        due = _extended(due, fact.attrs.get(ob.extended_until))
-                    dated.append(_timed(ob, due, done_on, as_of))
+                        undated.append(ob.done_by_day.get(done_on) or ob.done(done_on))
+                    continue
+                if ob.extended_until:
+                    due = _extended(due, fact.attrs.get(ob.extended_until))
+                dated.append(ob.timed(due, done_on, as_of))
         else:
             beyond_horizon = self._escalating(
                 plan, set(matched_ids), events, fact.attrs, as_of, dated, undated
             )
 
         # The closure chain and the lifecycle: the most specific that applies.
-        chain = _only(plan.chains.applying(view), "closure chains", "ambiguous_chain", warnings)
+        choice = plan.chains
+        if choice.settled:
+            chain = choice.static[0] if choice.static else None
+        else:
+            chain = _only(choice.applying(view), "closure chains", "ambiguous_chain", warnings)
         steps: Sequence[ChainStepState] = ()
         closed = False
         if chain is not None:
-            matched_ids = [*matched_ids, chain.id]
+            matched_ids.append(chain.id)
             started = chain.starts_when in events
             if chain.step_events.isdisjoint(events):
                 steps = chain.all_open
@@ -903,12 +992,14 @@ class CompiledPack:
             else:
                 steps, closed = self._chain_progress(chain, events, started, undated, warnings)
 
-        lifecycle = _only(
-            plan.lifecycles.applying(view), "lifecycles", "ambiguous_lifecycle", warnings
-        )
+        choice = plan.lifecycles
+        if choice.settled:
+            lifecycle = choice.static[0] if choice.static else None
+        else:
+            lifecycle = _only(choice.applying(view), "lifecycles", "ambiguous_lifecycle", warnings)
         stage = None
         if lifecycle is not None:
-            matched_ids = [*matched_ids, lifecycle.id]
+            matched_ids.append(lifecycle.id)
             stage, reached_end = _stage(lifecycle, events, undated, warnings)
             if chain is None:
                 closed = reached_end
@@ -916,12 +1007,14 @@ class CompiledPack:
         for duty, pred in plan.duties:
             if pred is not None and not pred(view):
                 continue
-            matched_ids = [*matched_ids, duty.id]
-            occurrence = duty.by_occurrence[duty.occurrences.index_on_or_after(as_of)]
+            matched_ids.append(duty.id)
+            occurrence = duty.by_as_of.get(as_of) or duty.next_on_or_after(as_of)
             (undated if occurrence.due is None else dated).append(occurrence)
 
-        dated.sort(key=_BY_DUE_THEN_ID)
-        undated.sort(key=_BY_ID)
+        if len(dated) > 1:
+            dated.sort(key=_BY_DUE_THEN_ID)
+        if len(undated) > 1:
+            undated.sort(key=_BY_ID)
         if beyond_horizon:
             warnings.append(self.horizon_warning)
         on, what = (as_of, "as_of") if in_force_on is None else in_force_on
@@ -932,29 +1025,33 @@ class CompiledPack:
             if self.succeeded_by:
                 message += f"; it is succeeded by `{self.succeeded_by}`"
             warnings.append(Notice(code="pack_not_in_force", message=message))
-        warnings.sort(key=lambda n: n.code)
-        return Decision(
-            fact_id=fact.id,
-            pack=self.pack_id,
-            as_of=as_of,
-            kind=fact.kind,
-            source=fact.source,
-            category=fact.category,
-            responsible=responsible,
-            responsible_tier=responsible_tier,
-            closure_chain_id=chain.id if chain else None,
-            lifecycle_id=lifecycle.id if lifecycle else None,
-            stage=stage,
-            closure_chain=tuple(steps),
-            closed=closed,
-            actions=(*dated, *undated),
-            matched_rules=tuple(matched_ids),
-            warnings=tuple(warnings),
-            provenance=self.provenance,
-            calendar=self.calendar_identity,
-            decision_id=decision_id(self.seed, fact, as_of) if self.seed else None,
-            revision=self.revision,
-            version=self.version,
+        if len(warnings) > 1:
+            warnings.sort(key=_BY_CODE)
+        # Positionally, in the order of Decision's fields (see new_decision).
+        return new_decision(
+            fact.id,
+            self.pack_id,
+            as_of,
+            fact.kind,
+            fact.source,
+            fact.category,
+            responsible,
+            responsible_tier,
+            chain.id if chain else None,
+            tuple(steps),
+            closed,
+            (*dated, *undated),
+            tuple(matched_ids),
+            tuple(warnings),
+            self.provenance,
+            lifecycle.id if lifecycle else None,
+            stage,
+            None,
+            self.calendar_identity,
+            # Hashed when first read: most hosts of a batch never read it.
+            Deferred(decision_id, (self.seed, fact, as_of)) if self.seed else None,
+            self.revision,
+            self.version,
         )
 
 
@@ -1043,6 +1140,7 @@ def _untimed(ob: CObligation, triggered_on: date | None, done_on: date | None) -
 
 _BY_DUE_THEN_ID = attrgetter("due", "id")
 _BY_ID = attrgetter("id")
+_BY_CODE = attrgetter("code")
 
 
 def _attr_type_ok(spec: M.AttrSpec, value: object) -> bool:

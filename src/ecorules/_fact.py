@@ -170,8 +170,10 @@ class FactView:
             fact.category,
             fact.sector,
             fact.flags,
-            fact.events,
-            fact.attrs,
+            # Copies: a decision reads the view after evaluate returns (its id is hashed
+            # when first read), and the host's Fact holds mutable dicts.
+            dict(fact.events),
+            dict(fact.attrs),
         )
 
     def with_events(self, events: dict[str, date]) -> FactView:
@@ -202,22 +204,26 @@ def _quick_view(data: Mapping[str, Any]) -> FactView | None:
     """
     if type(data) is not dict or not _FACT_FIELDS.issuperset(data):
         return None
-    attrs = data.get("attrs")
+    get = data.get
+    attrs = get("attrs")
     # Only no attrs at all takes this path: "" or 0 or [] must be refused by the model,
     # exactly as they are for a Fact or any other mapping.
     if attrs is not None and (type(attrs) is not dict or attrs):
         return None
-    get = data.get
     kind = get("kind", "problem")
     id_, source, category, sector = get("id"), get("source"), get("category"), get("sector")
-    for text in (id_, source, category, sector):
-        if text is not None and type(text) is not str:
-            return None
-    if type(kind) is not str:
+    # Tested inline rather than in a loop: this runs for every fact of a ledger.
+    if (
+        type(kind) is not str
+        or (id_ is not None and type(id_) is not str)
+        or (source is not None and type(source) is not str)
+        or (category is not None and type(category) is not str)
+        or (sector is not None and type(sector) is not str)
+    ):
         return None
     flags = get("flags")
     if not flags:
-        flag_set: frozenset[str] = frozenset()
+        flag_set: frozenset[str] = _NO_FLAGS
         if flags is not None and type(flags) not in _FLAG_CONTAINERS:
             return None
     else:
@@ -235,11 +241,21 @@ def _quick_view(data: Mapping[str, Any]) -> FactView | None:
         for name, value in raw.items():
             if type(name) is not str:
                 return None
-            if type(value) is str and len(value) == 10 and _iso_day(value):
-                try:
-                    events[name] = date.fromisoformat(value)
-                except ValueError:
-                    return None
+            if type(value) is str:
+                day = _ISO_DAYS.get(value)
+                if day is None:
+                    # _iso_day, inlined.
+                    if not (
+                        len(value) == 10 and value[4] == "-" and value[7] == "-" and value.isascii()
+                    ):
+                        return None
+                    try:
+                        day = fromisoformat(value)
+                    except ValueError:
+                        return None
+                    if len(_ISO_DAYS) < ISO_DAYS_LIMIT:
+                        _ISO_DAYS[value] = day
+                events[name] = day
             elif type(value) is date:
                 events[name] = value
             else:
@@ -247,6 +263,17 @@ def _quick_view(data: Mapping[str, Any]) -> FactView | None:
     elif raw is not None and type(raw) is not dict:
         return None
     return FactView(id_, kind, source, category, sector, flag_set, events, {})
+
+
+_NO_FLAGS: frozenset[str] = frozenset()
+ISO_DAYS_LIMIT = 40_000
+"""How many ISO date strings the quick path keeps read: a ledger's dates repeat (every
+fact of a week shares its days), and a dict lookup is several times cheaper than parsing.
+The dates a fact may hold span 2000–2050 (~18,600 days), so the bound only stops a
+hostile stream of far-off dates from growing it. No lock: racing threads store equal
+dates."""
+_ISO_DAYS: dict[str, date] = {}
+fromisoformat = date.fromisoformat
 
 
 def read_fact(data: Fact | Mapping[str, Any]) -> FactView:
@@ -287,6 +314,8 @@ def parse_fact(data: Fact | Mapping[str, Any]) -> Fact:
 
 def parse_as_of(value: object) -> date:
     """``as_of`` as a China calendar date; a FactError names it when it is not one."""
+    if type(value) is date:  # the usual call, once per fact of a batch
+        return value
     try:
         return to_china_date(value)
     except ValueError as exc:

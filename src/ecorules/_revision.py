@@ -8,8 +8,9 @@ supplied), the ``as_of`` date and the fact as evaluation read it: re-running a l
 offline against a pack of the same revision gives the same id and the same decision. It is
 a UUID of version 8 (RFC 9562's "custom" layout), so hosts can store it in a UUID column.
 
-The id is computed for every decision, so it is kept cheap: one joined string of the
-normalised fact and one keyed BLAKE2b, no JSON for the usual fact, no uuid module objects.
+Every decision carries an id, so it is kept cheap: one joined string of the normalised fact
+and one BLAKE2b copied from one keyed once per pack, no JSON for the usual fact, no uuid
+module objects; and evaluation defers it (``_decision.Deferred``) until a host reads it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from ._fact import FactView
 
@@ -66,7 +69,15 @@ def _notice_text(notice: object) -> str:
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
-_HEX_VARIANT = "89ab"
+# The variant's hex digit (RFC 9562: binary 10xx) for each digit the hash put there.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
+@lru_cache(maxsize=64)
+def _keyed(seed: bytes) -> Any:
+    """A BLAKE2b already keyed with ``seed``: copying it skips hashing the key's block
+    again for every id. Each loaded pack has one seed, so the cache holds a few."""
+    return hashlib.blake2b(digest_size=16, key=seed)
 
 
 def decision_id(seed: bytes, fact: FactView, as_of: date) -> str:
@@ -98,7 +109,8 @@ def decision_id(seed: bytes, fact: FactView, as_of: date) -> str:
             "" if fact.id is None else "+" + fact.id,
         )
     )
-    h = hashlib.blake2b(text.encode("utf-8"), digest_size=16, key=seed).hexdigest()
+    hasher = _keyed(seed).copy()
+    hasher.update(text.encode("utf-8"))
+    h = hasher.hexdigest()
     # RFC 9562 layout: version 8 in the 13th hex digit, the variant in the 17th.
-    variant = _HEX_VARIANT[int(h[16], 16) & 3]
-    return f"{h[:8]}-{h[8:12]}-8{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
+    return f"{h[:8]}-{h[8:12]}-8{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
