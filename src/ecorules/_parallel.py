@@ -285,9 +285,22 @@ def _signals_held() -> Iterator[None]:
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """``items`` in lists of ``size``; when reading them raises, the items read before
+    it come first, as a last chunk, then the exception."""
     iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
+    while True:
+        chunk: list[Any] = []
+        failure = None
+        try:
+            chunk.extend(islice(iterator, size))
+        except Exception as exc:
+            failure = exc
+        if chunk:
+            yield chunk
+        if failure is not None:
+            raise failure
+        if len(chunk) < size:
+            return
 
 
 def _in_order(
