@@ -43,10 +43,10 @@ import os
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from functools import partial
@@ -312,7 +312,7 @@ def _in_order(
     items: Iterable[Any],
     task: Callable[[list[Any]], Any],
     chunk_size: int,
-) -> Iterator[Any]:
+) -> Generator[Any, None, None]:
     """``task`` of each chunk of ``items``, run by ``workers`` processes, in input order,
     with at most ``2 × workers`` chunks in flight. An exception raised by ``items`` comes
     after the results of the chunks read before it; the workers are gone when this ends,
@@ -382,17 +382,19 @@ def evaluate_in_processes(
     refused: list[RefusedFact] = []
     before = 0
     task = partial(_decide, lines=False)
-    for rows, results in _in_order(
-        pack, day, version_on, version, workers, facts, task, chunk_size
-    ):
-        for result in results:
-            if isinstance(result, RefusedFact):
-                result = replace(result, position=before + result.position)
-                if errors == "raise":
-                    refused.append(result)
-                    continue
-            yield result
-        before += rows
+    # closing: the workers stop as soon as this does, not when the generator is collected
+    with closing(
+        _in_order(pack, day, version_on, version, workers, facts, task, chunk_size)
+    ) as run:
+        for rows, results in run:
+            for result in results:
+                if isinstance(result, RefusedFact):
+                    result = replace(result, position=before + result.position)
+                    if errors == "raise":
+                        refused.append(result)
+                        continue
+                yield result
+            before += rows
     if refused:
         raise BatchError(refused)
 
@@ -421,30 +423,31 @@ def write_in_processes(
     write = _byte_writer(out, after_text=fmt == "csv")
     decided = refused = before = 0
     task = partial(_write, lines=lines, fmt=fmt)
-    for count, chunk_decided, pieces in _in_order(
-        pack, as_of, version_on, version, workers, rows, task, chunk_size
-    ):
-        for piece in pieces:
-            if isinstance(piece, bytes):
-                write(piece)
-                continue
-            result = replace(piece, position=before + piece.position)
-            note(result)
-            if fmt == "jsonl":
-                write(jsonl_line(result).encode("utf-8"))
-            else:
-                text = io.StringIO()
-                csv.writer(text).writerows(csv_rows(result))
-                write(text.getvalue().encode("utf-8"))
-        done = decided + refused
-        decided += chunk_decided
-        refused += count - chunk_decided
-        if progress is not None:
-            # one call per multiple of 5,000 passed, as one worker's per-fact calls give
-            for tick in range(done // 5000 * 5000 + 5000, decided + refused + 1, 5000):
-                progress(tick)
-            progress(decided + refused)
-        before += count
+    with closing(
+        _in_order(pack, as_of, version_on, version, workers, rows, task, chunk_size)
+    ) as run:
+        for count, chunk_decided, pieces in run:
+            for piece in pieces:
+                if isinstance(piece, bytes):
+                    write(piece)
+                    continue
+                result = replace(piece, position=before + piece.position)
+                note(result)
+                if fmt == "jsonl":
+                    write(jsonl_line(result).encode("utf-8"))
+                else:
+                    text = io.StringIO()
+                    csv.writer(text).writerows(csv_rows(result))
+                    write(text.getvalue().encode("utf-8"))
+            done = decided + refused
+            decided += chunk_decided
+            refused += count - chunk_decided
+            if progress is not None:
+                # one call per multiple of 5,000 passed, as one worker's per-fact calls give
+                for tick in range(done // 5000 * 5000 + 5000, decided + refused + 1, 5000):
+                    progress(tick)
+                progress(decided + refused)
+            before += count
     return decided, refused
 
 
