@@ -338,3 +338,16 @@ def test_a_signal_stops_a_run_on_two_workers_cleanly(tmp_path: Path, sig: int, c
     assert (process.returncode, err.decode()) == (code, f"interrupted: `{out}` was not written\n")
     assert out.read_text(encoding="utf-8") == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.jsonl", "out.jsonl"]
+
+
+def test_a_signal_while_workers_start_is_raised_once_they_have() -> None:
+    """Starting the workers is not interrupted half-way (a child the pool does not know of
+    would be left to fail on its own); the Ctrl-C comes right after, not never."""
+    from ecorules._parallel import _signals_held
+
+    reached = []
+    with pytest.raises(KeyboardInterrupt), _signals_held():
+        signal.raise_signal(signal.SIGINT)
+        reached.append("the rest of the start-up")
+    assert reached == ["the rest of the start-up"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -461,7 +461,7 @@ def _workers(text: str) -> int:
 
 
 def _is_json_lines(source: str) -> bool:
-    return source == "-" or Path(source).suffix.lower() == ".jsonl"
+    return Path(source).suffix.lower() == ".jsonl"
 
 
 def _ledger_workers(args: argparse.Namespace) -> int:
@@ -475,7 +475,7 @@ def _ledger_workers(args: argparse.Namespace) -> int:
     if args.workers is not None:
         return int(args.workers)
     try:
-        large = args.fact != "-" and Path(args.fact).stat().st_size >= AUTO_BYTES
+        large = Path(args.fact).stat().st_size >= AUTO_BYTES
     except OSError:  # read_ledger says what is wrong with the file
         large = False
     return available_cores() if large else 1

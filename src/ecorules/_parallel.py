@@ -267,8 +267,12 @@ def _ready() -> None:
 @contextmanager
 def _signals_held() -> Iterator[None]:
     """SIGINT and SIGTERM held back (noted, then raised again on leaving), in the main
-    thread; elsewhere signals are the host's and are left alone."""
-    if threading.current_thread() is not threading.main_thread():
+    thread; elsewhere, or when a handler was set outside Python (which could not be put
+    back), signals are the host's and are left alone."""
+    sigs = (signal.SIGINT, signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread() or any(
+        signal.getsignal(sig) is None for sig in sigs
+    ):
         yield
         return
     caught: list[int] = []
@@ -276,12 +280,12 @@ def _signals_held() -> Iterator[None]:
     def hold(signum: int, frame: object) -> None:
         caught.append(signum)
 
-    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, hold) for sig in sigs}
     try:
         yield
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+            signal.signal(sig, handler)
         for number in dict.fromkeys(caught):
             signal.raise_signal(number)
 
