@@ -26,7 +26,7 @@ from ._diff_cli import add_diff_command
 from ._engine import FACT_DATES_FROM, FACT_DATES_UNTIL
 from ._errors import Diagnostic, EcorulesError, FactError, FactProblem, PackError
 from ._fact import parse_as_of
-from ._ledger import LedgerRow, is_ledger, write_results
+from ._ledger import is_ledger, read_json_lines, write_results
 from ._ledger_cli import (
     add_ledger_options,
     add_mapping_command,
@@ -172,6 +172,13 @@ def _parser() -> argparse.ArgumentParser:
         "(default) or on as_of",
     )
     ev.add_argument("--pack-version", metavar="VERSION", help="decide by this version of the pack")
+    ev.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help="a ledger written as jsonl or csv: decide it on N processes (default: every "
+        "core for a ledger file of 8 MiB or more, else 1); the output is the same",
+    )
     add_ledger_options(ev)
     add_calendar_option(ev)
     ev.set_defaults(run=_evaluate)
@@ -319,8 +326,16 @@ def _evaluate(args: argparse.Namespace) -> int:
     output = check_output(args.output, (args.fact,)) if args.output else None
     pack = load_pack(args.pack, engine=args.engine, calendar_notices=args.calendar)
     if ledger:
-        with contextlib.closing(open_ledger(pack, args, args.fact, columns, aliases)) as facts:
-            return _evaluate_ledger(pack, args, as_of, facts, output)
+        workers = _ledger_workers(args)
+        # On several processes, a JSON Lines ledger goes out as bytes, parsed by the workers.
+        lines = workers > 1 and _is_json_lines(args.fact)
+        rows = (
+            read_json_lines(args.fact)
+            if lines
+            else open_ledger(pack, args, args.fact, columns, aliases)
+        )
+        with contextlib.closing(rows) as facts:  # type: ignore[type-var]
+            return _evaluate_ledger(pack, args, as_of, facts, output, workers, lines)
     fact = _read_fact(args.fact)
     decision = pack.evaluate(fact, as_of, version_on=args.version_on, version=args.pack_version)
     with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
@@ -335,11 +350,15 @@ def _evaluate_ledger(
     pack: Pack,
     args: argparse.Namespace,
     as_of: date,
-    facts: Iterator[LedgerRow],
+    facts: Iterator[Any],
     output: Path | None,
+    workers: int = 1,
+    lines: bool = False,
 ) -> int:
     """A ledger through evaluate_many: streamed out as it is read, progress on a terminal.
-    A file output appears, complete, only when the run is."""
+    A file output appears, complete, only when the run is. With ``workers`` > 1, a jsonl
+    or csv output is decided and written on that many processes (``lines``: ``facts``
+    are JSON Lines bytes, see ``read_json_lines``)."""
     refused_at: list[str] = []
 
     def where(result: RefusedFact) -> str:
@@ -388,13 +407,34 @@ def _evaluate_ledger(
             lambda path, data: write_atomically(path, lambda tmp: tmp.write_bytes(data)),
         )
     else:
-        results = noting(pack.evaluate_many(facts, as_of, **choice))
         with (
             atomic_output(output, bom=args.format == "csv")
             if output
             else contextlib.nullcontext(sys.stdout) as out
         ):
-            decided, refused = write_results(results, out, args.format or "jsonl", progress)
+            if workers > 1:
+                from ._parallel import write_in_processes
+
+                def note(result: RefusedFact) -> None:
+                    if len(refused_at) < 10:
+                        refused_at.append(where(result))
+
+                decided, refused = write_in_processes(
+                    pack,
+                    facts,
+                    as_of,
+                    args.version_on,
+                    args.pack_version,
+                    out,
+                    args.format or "jsonl",
+                    workers,
+                    lines=lines,
+                    note=note,
+                    progress=progress,
+                )
+            else:
+                results = noting(pack.evaluate_many(facts, as_of, **choice))
+                decided, refused = write_results(results, out, args.format or "jsonl", progress)
     if progress is not None:
         progress.done()
     if refused:
@@ -406,6 +446,39 @@ def _evaluate_ledger(
             file=sys.stderr,
         )
     return 1 if refused else 0
+
+
+def _workers(text: str) -> int:
+    """``--workers``: a whole number of processes, 1 or more (a usage error otherwise)."""
+    from ._parallel import check_workers
+
+    try:
+        return check_workers(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of processes, 1 or more; not {text!r}"
+        ) from None
+
+
+def _is_json_lines(source: str) -> bool:
+    return Path(source).suffix.lower() == ".jsonl"
+
+
+def _ledger_workers(args: argparse.Namespace) -> int:
+    """How many processes decide a ledger: ``--workers``, else every core for a ledger
+    file of AUTO_BYTES or more written as jsonl or csv, else one. Excel and iCalendar
+    outputs are built by one process whatever the count, so they take one."""
+    from ._parallel import AUTO_BYTES, available_cores
+
+    if args.format not in ("jsonl", "csv"):
+        return 1
+    if args.workers is not None:
+        return int(args.workers)
+    try:
+        large = Path(args.fact).stat().st_size >= AUTO_BYTES
+    except OSError:  # read_ledger says what is wrong with the file
+        large = False
+    return available_cores() if large else 1
 
 
 class _Progress:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO, cast
 
 from ._decision import Decision
 from ._encoding import detect_encoding, encoding_label
@@ -154,6 +154,26 @@ def read_ledger(
     return (LedgerRow(located.position((i,))[0], fact) for i, fact in enumerate(located.data))
 
 
+def read_json_lines(source: str) -> Iterator[tuple[int, bytes] | LedgerRow]:
+    """A JSON Lines ledger (``-`` or a .jsonl file) as ``json_lines`` reads it: line numbers
+    and bytes, parsed later by ``json_row`` in another process. Checked as ``read_ledger``
+    checks it; close it to close the file."""
+    if source == "-":
+        return json_lines(sys.stdin.buffer)
+    path = Path(source)
+    try:
+        if not path.exists():
+            raise FactError([FactProblem("ledger", source, "no such file")])
+        if not path.is_file():
+            raise FactError([FactProblem("ledger", source, "not a regular file")])
+        handle = path.open("rb")
+    except OSError as exc:
+        raise FactError([FactProblem("ledger", source, f"cannot read: {exc.strerror}")]) from None
+    # OwnedRows closes the file; what it hands on is json_lines' items, not rows
+    owned: Iterator[Any] = OwnedRows(cast(Iterator[LedgerRow], json_lines(handle)), handle.close)
+    return owned
+
+
 class OwnedRows(Iterator[LedgerRow]):
     """Rows read from a file this closes: when they run out, when reading them fails, or
     when it is closed, even before the first row is taken (a generator closed unstarted
@@ -202,6 +222,17 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _json_rows(handle: BinaryIO) -> Iterator[LedgerRow]:
     """JSON Lines, one row per line; lines are counted as the file has them (blank ones
     included), and each is decoded on its own so a bad byte costs one row, not the file."""
+    for item in json_lines(handle):
+        if isinstance(item, LedgerRow):
+            yield item
+        elif (row := json_row(*item)) is not None:
+            yield row
+
+
+def json_lines(handle: BinaryIO) -> Iterator[tuple[int, bytes] | LedgerRow]:
+    """The reading half of ``_json_rows``: each line's number and bytes, undecoded (a row
+    too long to keep is refused here). Split off so that worker processes can decode and
+    parse the lines (``json_row``), leaving the reading process only bytes to move."""
     number = 0
     while True:
         raw = handle.readline(MAX_ROW_BYTES + 1)
@@ -215,25 +246,28 @@ def _json_rows(handle: BinaryIO) -> Iterator[LedgerRow]:
             continue
         if number == 1 and raw.startswith(_BOM):
             raw = raw[len(_BOM) :]
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield LedgerRow(number, None, _problem(f"not UTF-8 (byte {exc.start + 1})"))
-            continue
-        if not text.strip():
-            continue
-        try:
-            yield LedgerRow(number, json.loads(text, object_pairs_hook=_unique_keys))
-            continue
-        except json.JSONDecodeError as exc:
-            error = f"not JSON: {exc.msg} at column {exc.colno}"
-        except _DuplicateKey as exc:
-            error = f"the key `{shown(exc.args[0])}` appears more than once"
-        except ValueError as exc:  # an integer of more than 4,300 digits
-            error = f"not JSON: {exc}".split(";")[0]
-        except RecursionError:
-            error = "not JSON: nested too deeply"
-        yield LedgerRow(number, None, _problem(error, text.strip()))
+        yield number, raw
+
+
+def json_row(number: int, raw: bytes) -> LedgerRow | None:
+    """One JSON Lines row from its bytes; None for a blank line (which is no row)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return LedgerRow(number, None, _problem(f"not UTF-8 (byte {exc.start + 1})"))
+    if not text.strip():
+        return None
+    try:
+        return LedgerRow(number, json.loads(text, object_pairs_hook=_unique_keys))
+    except json.JSONDecodeError as exc:
+        error = f"not JSON: {exc.msg} at column {exc.colno}"
+    except _DuplicateKey as exc:
+        error = f"the key `{shown(exc.args[0])}` appears more than once"
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        error = f"not JSON: {exc}".split(";")[0]
+    except RecursionError:
+        error = "not JSON: nested too deeply"
+    return LedgerRow(number, None, _problem(error, text.strip()))
 
 
 def _problem(message: str, text: str | None = None) -> str:
@@ -442,42 +476,54 @@ def write_results(
     for result in results:
         if isinstance(result, RefusedFact):
             refused += 1
-            if writer is None:
-                out.write(
-                    json.dumps({"refused": result.model_dump(mode="json")}, ensure_ascii=False)
-                    + "\n"
-                )
-            else:
-                where = f"line {result.line}" if result.line else f"#{result.position}"
-                writer.writerow([result.fact_id or where, *[""] * 12, result.error])
         else:
             decided += 1
-            if writer is None:
-                out.write(result.model_dump_json() + "\n")
-            else:
-                head = [
-                    result.fact_id or "",
-                    result.responsible_tier or "",
-                    result.closure_chain_id or "",
-                    result.stage or "",
-                    "yes" if result.closed else "no",
-                ]
-                for action in result.actions or [None]:
-                    tail = (
-                        ["", "", "", "", "", "", "", ""]
-                        if action is None
-                        else [
-                            action.id,
-                            action.kind,
-                            action.actor,
-                            action.tier,
-                            action.recipient or "",
-                            action.due.isoformat() if action.due else "",
-                            action.status,
-                            action.basis,
-                        ]
-                    )
-                    writer.writerow([*head, *tail, ""])
+        if writer is None:
+            out.write(jsonl_line(result))
+        else:
+            writer.writerows(csv_rows(result))
         if progress is not None:
             progress(decided + refused)
     return decided, refused
+
+
+def jsonl_line(result: Decision | RefusedFact) -> str:
+    """A result as a line of the JSON Lines output (worker processes write them too)."""
+    if isinstance(result, RefusedFact):
+        return json.dumps({"refused": result.model_dump(mode="json")}, ensure_ascii=False) + "\n"
+    return result.model_dump_json() + "\n"
+
+
+def csv_rows(result: Decision | RefusedFact) -> list[list[str]]:
+    """A result as rows of the CSV output: one per action (worker processes write them too)."""
+    if isinstance(result, RefusedFact):
+        where = f"line {result.line}" if result.line else f"#{result.position}"
+        return [[result.fact_id or where, *[""] * 12, result.error]]
+    head = [
+        result.fact_id or "",
+        result.responsible_tier or "",
+        result.closure_chain_id or "",
+        result.stage or "",
+        "yes" if result.closed else "no",
+    ]
+    return [
+        [
+            *head,
+            *(
+                ["", "", "", "", "", "", "", ""]
+                if action is None
+                else [
+                    action.id,
+                    action.kind,
+                    action.actor,
+                    action.tier,
+                    action.recipient or "",
+                    action.due.isoformat() if action.due else "",
+                    action.status,
+                    action.basis,
+                ]
+            ),
+            "",
+        ]
+        for action in result.actions or [None]
+    ]

@@ -260,6 +260,7 @@ class Pack:
         errors: Literal["collect", "raise"] = "collect",
         version_on: VersionOn = "start",
         version: str | None = None,
+        workers: int = 1,
     ) -> Iterator[Decision | RefusedFact]:
         """Decide a stream of facts as of one date, lazily: memory stays flat however long
         the ledger. A refused fact does not stop the batch. With ``errors="collect"`` (the
@@ -270,7 +271,24 @@ class Pack:
         The rows of a ledger file (as the command line reads them) carry their file line:
         a refusal names it, and a row that could not be read at all is refused in its place
         like any other. Nothing a fact holds ends the batch; an exception raised by the
-        ``facts`` iterable itself does."""
+        ``facts`` iterable itself does.
+
+        ``workers=N`` decides on N processes (see "Every core" in the performance docs):
+        the same results in the same order, facts read ahead in chunks. ValueError (when
+        iteration starts) unless N is a whole number ≥ 1."""
+        if workers != 1:
+            from ._parallel import evaluate_in_processes
+
+            yield from evaluate_in_processes(
+                self,
+                facts,
+                as_of,
+                errors=errors,
+                version_on=version_on,
+                version=version,
+                workers=workers,
+            )
+            return
         day = parse_as_of(as_of)
         evaluate: Callable[..., Decision] = self._compiled.evaluate
         matcher = self._matcher

@@ -1,0 +1,470 @@
+"""Evaluating a ledger on every core: ``evaluate_many(workers=N)`` and ``--workers N``.
+
+Evaluation is pure and CPU-bound, and the GIL keeps threads on one core, so using every
+core means processes. This module is that machinery, kept apart so that the one-process
+path (``workers=1``, the library's default) stays exactly as lean as it was.
+
+How it works, and why:
+
+* **Start method**: ``forkserver`` where the platform has it, else ``spawn`` (Windows);
+  never ``fork``, chosen explicitly rather than left to the platform default (``fork`` on
+  Linux before Python 3.14, ``forkserver`` from 3.14). A forked child is a copy of the
+  parent at an arbitrary moment: of its threads' locks (a host's web server, a logging
+  handler, pydantic-core's own threads) held by threads that no longer exist, of every
+  open file, of a parent that may be hundreds of MB. ``forkserver`` forks from a small
+  single-threaded server instead, so a worker starts the same way whatever its host does.
+* **The pack**: a ``Pack`` holds compiled closures, which do not pickle. Its parts do (the
+  model, the calendar, the notices, the calendar identity, the revision), so each worker
+  builds its own Pack from them once, in the pool's initializer: the very text and calendar
+  of the parent's pack, without rereading a directory that may have changed since (which
+  would decide with another revision than the one the parent loaded).
+* **Order and memory**: facts go out in chunks (``CHUNK_SIZE``), at most ``2 × workers``
+  chunks in flight, and results are taken back chunk by chunk in input order: memory stays
+  flat however long the ledger, and output is in input order whatever finishes first.
+* **Refusals**: a worker numbers the rows of its chunk from 1; the parent, which sees the
+  chunks in order, adds the rows before them, so a ``RefusedFact`` has the position, line
+  and sheet it has with one worker (a blank JSON Lines line is no row, and only the worker
+  parsing it knows it is blank).
+* **Transfer**: for the command line, workers parse JSON Lines rows from their bytes and
+  return the output already written (JSON Lines or CSV bytes): the parent only moves
+  bytes. Pickling decisions back and forth costs about as much as deciding them.
+* **Failures**: workers ignore SIGINT (Ctrl-C reaches the whole process group; the parent
+  decides how a run ends) and are shut down by the parent however it stops. A worker that
+  dies raises an ``EcorulesError`` in the parent instead of hanging it; an exception raised
+  by the ``facts`` iterable propagates after the results before it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import multiprocessing
+import os
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, fields, replace
+from datetime import date
+from functools import partial
+from itertools import islice
+from multiprocessing.reduction import ForkingPickler
+from operator import attrgetter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TextIO
+
+from ._decision import Action, CalendarIdentity, ChainStepState, Decision, Notice, _adapter
+from ._errors import BatchError, EcorulesError, FactError
+from ._fact import parse_as_of
+from ._ledger import CSV_COLUMNS, LedgerRow, csv_rows, json_row, jsonl_line
+from ._report import RefusedFact
+
+if TYPE_CHECKING:
+    from ._calendar import CalendarNotice, WorkingCalendar
+    from ._model import PackModel
+    from ._pack import Engine, Pack
+    from ._versions import VersionOn
+
+CHUNK_SIZE = 256
+"""Facts per chunk: enough that a chunk's round trip (pickling, a queue, a wake-up) is
+small beside deciding it, few enough that the chunks in flight hold little memory."""
+
+AUTO_BYTES = 8 << 20
+"""The command line decides a ledger file at least this large (8 MiB: 40,000 to 90,000
+rows, 3 to 6 s on one process) on every core unless ``--workers`` says otherwise.
+Starting the workers (a forkserver; each worker importing the library and building the
+pack) delays the first result by about a second (2,000 rows: 0.8–1.0 s on one process,
+1.7–1.8 s on two, on the shared 2-core machine); well below this size that start costs
+more than the second core saves, and a file's size is known before anything is read."""
+
+Format = Literal["jsonl", "csv"]
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def check_workers(workers: object) -> int:
+    """``workers`` as a count of processes; ValueError unless it is a whole number ≥ 1."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a whole number of processes, 1 or more; not {workers!r}")
+    return workers
+
+
+def start_method() -> str:
+    """``forkserver`` where there is one, else ``spawn``; never ``fork`` (see above)."""
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+@dataclass(frozen=True)
+class _Recipe:
+    """What a worker needs to build the parent's pack: its parts, all of which pickle."""
+
+    model: PackModel
+    path: Path
+    calendar: WorkingCalendar
+    notices: tuple[CalendarNotice, ...]
+    engine: Engine
+    identity: CalendarIdentity
+    revision: str
+    version: str | None
+    versions: tuple[_Recipe, ...]
+
+
+def _recipe(pack: Pack) -> _Recipe:
+    return _Recipe(
+        pack.model,
+        pack.path,
+        pack.calendar,
+        pack.notices,
+        pack.engine,
+        pack.calendar_identity,
+        pack.revision,
+        pack.version,
+        tuple(_recipe(v) for v in pack._versions),
+    )
+
+
+def _build(recipe: _Recipe) -> Pack:
+    from ._pack import Pack
+
+    return Pack(
+        recipe.model,
+        recipe.path,
+        recipe.calendar,
+        recipe.notices,
+        None,  # where each part of pack.yaml stood: for reports on the pack, not decisions
+        recipe.engine,
+        recipe.identity,
+        recipe.revision,
+        version=recipe.version,
+        versions=[_build(v) for v in recipe.versions],
+    )
+
+
+# The worker's own state, set once by _start: a worker decides for one run only.
+_evaluate: Callable[..., Decision] | None = None
+_matcher: object = None
+_day: date | None = None
+
+
+def _start(recipe: _Recipe, day: date, version_on: VersionOn, version: str | None) -> None:
+    """A worker's initializer: ignore Ctrl-C (the parent ends the run) and build the pack."""
+    global _evaluate, _matcher, _day
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from ._pack import _by_version
+
+    # The parent's parts and its revision: decisions carry the same revision, and the same
+    # decision ids (seeded from it and the notices), as the parent's own would.
+    pack = _build(recipe)
+    _day = day
+    for cls in (Decision, Action, ChainStepState, Notice):
+        ForkingPickler.register(cls, _by_fields(cls))
+    _evaluate = pack._compiled.evaluate
+    _matcher = pack._matcher
+    if pack._versions or version is not None or version_on != "start":
+        _evaluate = partial(_by_version, pack, version_on=version_on, version=version)
+
+
+def _by_fields(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
+    """A decision part pickled as its class and field values, rebuilt by calling the class:
+    half the time of the default (``__setstate__`` looking up the fields per object), which
+    matters when decisions go back to the parent by the hundred thousand."""
+    get = attrgetter(*(f.name for f in fields(cls)))
+    return lambda obj: (cls, get(obj))
+
+
+def _decide(items: list[Any], lines: bool) -> tuple[int, list[Decision | RefusedFact]]:
+    """A chunk decided as ``Pack.evaluate_many`` decides it with ``errors="collect"``
+    (keep the two in step: tests compare them), positions counted from 1 within the
+    chunk; with ``lines``, the items are JSON Lines ``(number, bytes)`` to parse first.
+    Returns the number of rows and the results."""
+    evaluate, matcher, day = _evaluate, _matcher, _day
+    assert evaluate is not None, "a worker decides only after _start"
+    results: list[Decision | RefusedFact] = []
+    position = 0
+    for item in items:
+        fact = item
+        if lines and not isinstance(item, LedgerRow):
+            fact = json_row(*item)
+            if fact is None:  # a blank line is no row
+                continue
+        position += 1
+        line = row = None
+        if isinstance(fact, LedgerRow):
+            line, row = fact.line, fact
+            if fact.error is not None:
+                results.append(RefusedFact(None, position, fact.error, line, sheet=fact.sheet))
+                continue
+            fact = fact.fact
+        try:
+            results.append(evaluate(fact, day, matcher))
+        except FactError as exc:
+            if row is not None:
+                exc = row.refused(exc)
+            results.append(
+                RefusedFact(
+                    exc.fact_id if isinstance(exc.fact_id, str) else None,
+                    position,
+                    str(exc),
+                    line,
+                    exc.problems,
+                    row.sheet if row is not None else None,
+                )
+            )
+    return position, results
+
+
+def _write(
+    items: list[Any], lines: bool, fmt: Format
+) -> tuple[int, int, list[bytes | RefusedFact]]:
+    """A chunk decided and written as the command line writes it: runs of decisions as
+    output bytes, refusals as they are (the parent corrects their position, then writes
+    them). Returns the rows, the decisions, and those pieces in order."""
+    rows, results = _decide(items, lines)
+    pieces: list[bytes | RefusedFact] = []
+    run: list[bytes] = []
+    decided = 0
+    if fmt == "jsonl":
+        dump = _adapter(Decision).dump_json  # bytes: what model_dump_json decodes
+        for result in results:
+            if isinstance(result, RefusedFact):
+                pieces.append(b"".join(run))
+                pieces.append(result)
+                run = []
+            else:
+                decided += 1
+                run.append(dump(result))
+                run.append(b"\n")
+        pieces.append(b"".join(run))
+    else:
+        text = io.StringIO()
+        writer = csv.writer(text)
+        for result in results:
+            if isinstance(result, RefusedFact):
+                pieces.append(text.getvalue().encode("utf-8"))
+                pieces.append(result)
+                text.seek(0)
+                text.truncate()
+            else:
+                decided += 1
+                writer.writerows(csv_rows(result))
+        pieces.append(text.getvalue().encode("utf-8"))
+    return rows, decided, [p for p in pieces if p]
+
+
+def _ready() -> None:
+    """A task that only makes the executor start a worker."""
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back (noted, then raised again on leaving), in the main
+    thread; elsewhere, or when a handler was set outside Python (which could not be put
+    back), signals are the host's and are left alone."""
+    sigs = (signal.SIGINT, signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread() or any(
+        signal.getsignal(sig) is None for sig in sigs
+    ):
+        yield
+        return
+    caught: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        caught.append(signum)
+
+    previous = {sig: signal.signal(sig, hold) for sig in sigs}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for number in dict.fromkeys(caught):
+            signal.raise_signal(number)
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """``items`` in lists of ``size``; when reading them raises, the items read before
+    it come first, as a last chunk, then the exception."""
+    iterator = iter(items)
+    while True:
+        chunk: list[Any] = []
+        failure = None
+        try:
+            chunk.extend(islice(iterator, size))
+        except Exception as exc:
+            failure = exc
+        if chunk:
+            yield chunk
+        if failure is not None:
+            raise failure
+        if len(chunk) < size:
+            return
+
+
+def _in_order(
+    pack: Pack,
+    day: date,
+    version_on: VersionOn,
+    version: str | None,
+    workers: int,
+    items: Iterable[Any],
+    task: Callable[[list[Any]], Any],
+    chunk_size: int,
+) -> Generator[Any, None, None]:
+    """``task`` of each chunk of ``items``, run by ``workers`` processes, in input order,
+    with at most ``2 × workers`` chunks in flight. An exception raised by ``items`` comes
+    after the results of the chunks read before it; the workers are gone when this ends,
+    however it ends."""
+    executor = None
+    try:
+        with _signals_held():
+            # Every worker started now, none while a run is under way: a signal arriving in
+            # the middle of starting one would leave a child the executor does not know of,
+            # which then fails (with a traceback) to open the queues the parent removed.
+            executor = ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context(start_method()),
+                initializer=_start,
+                initargs=(_recipe(pack), day, version_on, version),
+            )
+            for _ in range(workers):
+                executor.submit(_ready)
+        pending: deque[Future[Any]] = deque()
+        chunks = _chunks(items, chunk_size)
+        failure: Exception | None = None
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < 2 * workers:
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    exhausted = True
+                    break
+                except Exception as exc:  # the facts' own: raised after what came before
+                    failure, exhausted = exc, True
+                    break
+                pending.append(executor.submit(task, chunk))
+            if not pending:
+                break
+            try:
+                done = pending.popleft().result()
+            except BrokenProcessPool:
+                raise EcorulesError(
+                    "a worker process ended abruptly (killed, or out of memory?); "
+                    "the run is incomplete"
+                ) from None
+            yield done
+        if failure is not None:
+            raise failure
+    finally:
+        # Queued chunks are dropped, running ones (a few milliseconds each) finish; the
+        # workers exit and are joined, so no process outlives the run.
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def evaluate_in_processes(
+    pack: Pack,
+    facts: Iterable[Any],
+    as_of: date | str,
+    *,
+    errors: Literal["collect", "raise"],
+    version_on: VersionOn,
+    version: str | None,
+    workers: int,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[Decision | RefusedFact]:
+    """``Pack.evaluate_many`` on ``workers`` processes: the same results, in the same order."""
+    check_workers(workers)
+    day = parse_as_of(as_of)
+    refused: list[RefusedFact] = []
+    before = 0
+    task = partial(_decide, lines=False)
+    # closing: the workers stop as soon as this does, not when the generator is collected
+    with closing(
+        _in_order(pack, day, version_on, version, workers, facts, task, chunk_size)
+    ) as run:
+        for rows, results in run:
+            for result in results:
+                if isinstance(result, RefusedFact):
+                    result = replace(result, position=before + result.position)
+                    if errors == "raise":
+                        refused.append(result)
+                        continue
+                yield result
+            before += rows
+    if refused:
+        raise BatchError(refused)
+
+
+def write_in_processes(
+    pack: Pack,
+    rows: Iterable[Any],
+    as_of: date,
+    version_on: VersionOn,
+    version: str | None,
+    out: TextIO,
+    fmt: Literal["jsonl", "csv"],
+    workers: int,
+    *,
+    lines: bool,
+    note: Callable[[RefusedFact], None],
+    progress: Callable[[int], None] | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> tuple[int, int]:
+    """``write_results(pack.evaluate_many(rows, as_of), out, fmt)`` on ``workers``
+    processes, the same bytes; ``lines``: ``rows`` are ``json_lines`` items. ``note`` is
+    called with each refusal, in order. Returns (decided, refused)."""
+    text_writer = csv.writer(out)
+    if fmt == "csv":
+        text_writer.writerow(CSV_COLUMNS)
+    write = _byte_writer(out, after_text=fmt == "csv")
+    decided = refused = before = 0
+    task = partial(_write, lines=lines, fmt=fmt)
+    with closing(
+        _in_order(pack, as_of, version_on, version, workers, rows, task, chunk_size)
+    ) as run:
+        for count, chunk_decided, pieces in run:
+            for piece in pieces:
+                if isinstance(piece, bytes):
+                    write(piece)
+                    continue
+                result = replace(piece, position=before + piece.position)
+                note(result)
+                if fmt == "jsonl":
+                    write(jsonl_line(result).encode("utf-8"))
+                else:
+                    text = io.StringIO()
+                    csv.writer(text).writerows(csv_rows(result))
+                    write(text.getvalue().encode("utf-8"))
+            done = decided + refused
+            decided += chunk_decided
+            refused += count - chunk_decided
+            if progress is not None:
+                # one call per multiple of 5,000 passed, as one worker's per-fact calls give
+                for tick in range(done // 5000 * 5000 + 5000, decided + refused + 1, 5000):
+                    progress(tick)
+                progress(decided + refused)
+            before += count
+    return decided, refused
+
+
+def _byte_writer(out: TextIO, *, after_text: bool) -> Callable[[bytes], object]:
+    """Writes UTF-8 bytes to ``out``: straight to its buffer when it is UTF-8 (what has
+    been written as text flushed first), else decoded and written as text. A ``utf-8-sig``
+    file's byte-order mark comes with its first text: bytes only ``after_text``."""
+    encoding = (getattr(out, "encoding", None) or "").lower().replace("_", "-")
+    buffer = getattr(out, "buffer", None)
+    utf8 = ("utf-8", "utf8", "utf-8-sig") if after_text else ("utf-8", "utf8")
+    if buffer is not None and encoding in utf8:
+        out.flush()
+        return buffer.write  # type: ignore[no-any-return]
+    return lambda data: out.write(data.decode("utf-8"))
