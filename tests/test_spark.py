@@ -316,6 +316,25 @@ def test_a_pack_directory_is_decided_as_loaded_from_it(
     assert got == expected
     assert {r["revision"] for r in rows if r["error"] is None} == {pack.revision}
 
+    revision = pack.revision
+
+    def loaded_from(batches: Any) -> Any:
+        import pyarrow as pa
+
+        from ecorules import _spark
+
+        for _ in batches:
+            pass
+        paths = [str(w.pack.path) for w in _spark._WORKERS.values() if w.pack.revision == revision]
+        yield pa.RecordBatch.from_pydict({"path": paths})
+
+    probe = spark.range(0, 8, numPartitions=4).mapInArrow(loaded_from, "path string")
+    paths = {r["path"] for r in probe.collect()}
+    # The workers decided from the files shipped with the job, not from the driver's folder
+    # (on a cluster, an executor has no such folder).
+    assert paths and str(copy) not in paths
+    assert all(Path(p).name == "shidian" and "ecorules-pack-" in p for p in paths)
+
 
 @pytest.mark.slow
 def test_a_mapping_the_dataframe_does_not_fit_fails_on_the_driver(spark: Any) -> None:
@@ -342,6 +361,7 @@ def test_without_the_extra_the_import_says_what_to_install(
     )
 
 
+@pytest.mark.slow
 def test_the_spark_namespace(spark: Any) -> None:
     import ecorules.spark
 

@@ -14,7 +14,10 @@ pyspark and pyarrow are imported here unguarded: ``ecorules.spark`` says which e
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -25,7 +28,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
-from pyspark import SparkFiles
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
@@ -47,6 +49,7 @@ from ._mapping import LedgerVocabulary, columns_for, read_mapping
 from ._notices import ENV_VAR
 from ._pack import Pack, load_pack, policies_dir, resolve_pack_dir
 from ._report import RefusedFact
+from ._revision import _pack_files
 
 VersionOn = Literal["start", "as_of"]
 
@@ -171,10 +174,11 @@ class _Job:
     """Everything a worker needs, pickled once per task with the function."""
 
     source: str
-    """A bundled pack's name, or the pack directory's path on the driver."""
-    shipped: str | None
-    """The directory's name among the files ``SparkContext.addFile`` shipped, when the pack
-    is not bundled (a worker on another machine finds it there)."""
+    """A bundled pack's name, or the pack directory's name."""
+    files: tuple[tuple[str, bytes], ...] | None
+    """A pack directory that is not bundled, shipped with the job: its files (the ones its
+    revision hashes) by relative path. Packs are a few hundred KB at most, and an executor
+    on another machine has no copy of the driver's directory."""
     revision: str
     calendar: Any
     """The driver's calendar identity: a worker whose pack or notices differ refuses to run."""
@@ -209,7 +213,7 @@ def decide(
 
     The pack is loaded and the mapping checked here, on the driver, raising PackError or
     FactError before any task runs; each executor process then loads the pack once. A pack
-    directory that is not bundled is shipped to the executors with ``addFile``. Calendar
+    directory that is not bundled travels with the job, its files read here. Calendar
     notice files must be readable at the same path on the executors (or pass
     ``CalendarNotice`` values): a worker whose calendar differs from the driver's fails.
     """
@@ -240,13 +244,12 @@ def decide(
 
     directory = resolve_pack_dir(pack)
     bundled = directory.parent == policies_dir()
-    shipped = None
+    files = None
     if not bundled:
-        shipped = directory.name
-        df.sparkSession.sparkContext.addFile(str(directory), recursive=True)
+        files = tuple((name, path.read_bytes()) for name, path in _pack_files(directory))
     job = _Job(
-        source=loaded.name if bundled else str(directory),
-        shipped=shipped,
+        source=loaded.name if bundled else directory.name,
+        files=files,
         revision=loaded.revision,
         calendar=loaded.calendar_identity,
         notices=notices,
@@ -315,19 +318,32 @@ def _worker(job: _Job) -> _Worker:
     with _LOCK:  # tasks of one process may run in threads (Python worker reuse is per process)
         worker = _WORKERS.get(key)
         if worker is None:
-            source = job.source
-            if job.shipped is not None and not Path(source).is_dir():
-                source = SparkFiles.get(job.shipped)
+            source: str | Path = job.source
+            if job.files is not None:
+                source = _unpack(job.source, job.files)
             pack = load_pack(source, calendar_notices=job.notices)
             if pack.revision != job.revision or pack.calendar_identity != job.calendar:
                 raise RuntimeError(
-                    f"the pack an executor loaded from {source} is not the driver's "
-                    f"(revision {pack.revision} against {job.revision}, or another "
-                    "calendar): install the same pack and notice files on every machine"
+                    f"the pack an executor loaded ({source}) is not the driver's: revision "
+                    f"{pack.revision} against {job.revision}, or another calendar; install "
+                    "the same ecorules, holidays and notice files on every machine"
                 )
             LOADS[pack.revision] += 1
             worker = _WORKERS[key] = _Worker(pack)
     return worker
+
+
+def _unpack(name: str, files: tuple[tuple[str, bytes], ...]) -> Path:
+    """The shipped pack written out in a directory of this process's own, named as the
+    pack (a pack's id must be its directory's name), removed when the process ends."""
+    root = Path(tempfile.mkdtemp(prefix="ecorules-pack-"))
+    atexit.register(shutil.rmtree, root, True)
+    directory = root / name
+    for relative, data in files:
+        target = directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return directory
 
 
 def _decide_batches(job: _Job, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
