@@ -9,6 +9,7 @@ import importlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -64,6 +65,9 @@ def spark() -> Iterator[Any]:
     # default is `python3` on the PATH, which may not have it).
     saved = os.environ.get("PYSPARK_PYTHON")
     os.environ["PYSPARK_PYTHON"] = sys.executable
+    # SparkContext puts its own Ctrl-C handler on the process: the tests after these expect
+    # the one they had.
+    sigint = signal.getsignal(signal.SIGINT)
     session = (
         SparkSession.builder.master("local[2]")
         .appName("ecorules-tests")
@@ -77,6 +81,7 @@ def spark() -> Iterator[Any]:
         yield session
     finally:
         session.stop()
+        signal.signal(signal.SIGINT, sigint)
         if saved is None:
             os.environ.pop("PYSPARK_PYTHON", None)
         else:
