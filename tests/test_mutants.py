@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 import types
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from .test_checker import findings
 from .test_engine_features import DEADLINES, hard
 from .test_loader import MINIMAL, diagnostics, write_pack
 
+FACT = {"source": "provincial", "category": "general"}
 RESPONSIBILITY_GAP = (
     "11:18: responsibility_gap: no rule names who is responsible for problem (问题) × source "
     "`provincial` (省级移交) × category `general` (一般性问题) or says why not (`responsible: "
@@ -252,7 +253,8 @@ def test_an_undeclared_name_in_a_condition_is_reported_where_it_stands(
 
 
 def test_a_sector_condition_matches_its_sector_only(tmp_path: Path) -> None:
-    """_conditions compile_predicate: `frozenset(_names(cond.sector))` -> `frozenset(None)`.
+    """_conditions compile_predicate: `frozenset(_names(cond.sector))` -> `frozenset(None)`;
+    _fact FactView.of: `fact.sector` -> None (a fact read through the model lost its sector).
 
     No bundled pack and no quick test had a rule with `when: {sector: …}` on a fact."""
     text = MINIMAL.replace(
@@ -260,9 +262,12 @@ def test_a_sector_condition_matches_its_sector_only(tmp_path: Path) -> None:
     ).replace("    kind: deadline\n", "    kind: deadline\n    when: {sector: mining}\n")
     pack = ecorules.load_pack(write_pack(tmp_path, text))
     fact = {"source": "provincial", "category": "general"}
+    # A datetime event sends the fact through the model (FactView.of), not the quick path.
+    timed = {**fact, "events": {"transferred": "2024-10-08T09:00"}}
     for sector, applies in (("mining", True), ("farming", False), (None, False)):
-        given = fact if sector is None else {**fact, "sector": sector}
-        assert ("plan" in pack.evaluate(given, "2024-10-15").matched_rules) is applies, sector
+        for given in (fact, timed):
+            given = given if sector is None else {**given, "sector": sector}
+            assert ("plan" in pack.evaluate(given, "2024-10-15").matched_rules) is applies, given
 
 
 @pytest.mark.parametrize(
@@ -366,3 +371,83 @@ closure_chains:
     assert diagnostics(write_pack(tmp_path, text)) == [
         "32:9: duplicate_id: duplicate id `plan` (first at line 19)"
     ]
+
+
+def test_an_aware_datetime_without_a_shanghai_date_is_refused_saying_why(
+    tiny_pack: ecorules.Pack,
+) -> None:
+    """_fact to_china_date: the message "the date is outside the supported range" -> None."""
+    plus_14 = timezone(timedelta(hours=14))
+    fact = {**FACT, "events": {"transferred": datetime(1, 1, 1, tzinfo=plus_14)}}
+    with pytest.raises(ecorules.FactError) as caught:
+        tiny_pack.evaluate(fact, "2024-10-15")
+    assert [(p.field, p.message) for p in caught.value.problems] == [
+        ("events.transferred", "the date is outside the supported range")
+    ]
+
+
+CHAIN_AND_LIFECYCLE = """\
+closure_chains:
+  - id: close
+    title: 销号
+    basis: 二(一)
+    quote: 10个工作日内报送
+    when: {any: [{source: provincial}, {attr: {id: owner, equals: z}}]}
+    starts_when: transferred
+    steps:
+      - {id: submit_plan, title: 销号, actor: county_gov, done_when: plan_submitted}
+lifecycles:
+  - id: loop
+    title: 交办
+    basis: 二(一)
+    quote: 10个工作日内报送
+    stages:
+      - {id: stage_one, title: 交办, entered_when: transferred, actor: county_gov}
+      - {id: stage_two, title: 销号, entered_when: plan_submitted, actor: nobody}
+"""
+
+
+def test_mistakes_in_triggers_chains_and_lifecycles_are_reported_where_they_stand(
+    tmp_path: Path,
+) -> None:
+    """Each position below moved, or the load crashed, under one mutant nobody noticed:
+
+    - _loader pack_references: an obligation's trigger path `(*obp, "trigger")` -> None;
+    - _conditions attr_tests: "any" -> "ANY" in the path of a test under `any`;
+    - _loader _attr_test_values: a chain's ("closure_chains", i, "when") -> "WHEN";
+    - _loader _decision_ids: a step's ("closure_chains", …) -> ("CLOSURE_CHAINS", …);
+    - _loader pack_references: a stage's (…, "stages", k) -> "XXstagesXX"."""
+    text = (
+        MINIMAL.replace(
+            "roles:\n", "  attrs: [{id: owner, name: 责任主体, values: [a, b]}]\nroles:\n"
+        ).replace("trigger: transferred", "trigger: nosuch")
+        + CHAIN_AND_LIFECYCLE
+    )
+    with pytest.raises(ecorules.PackError) as caught:
+        ecorules.load_pack(write_pack(tmp_path, text))
+    assert [f"{d.line}:{d.col}: {d.code}: {d.message}" for d in caught.value.diagnostics] == [
+        "29:18: undeclared_event: undeclared event `nosuch`",
+        "37:67: undeclared_attr_value: `z` is not a declared value of attr `owner`",
+        "40:14: duplicate_id: duplicate id `submit_plan` (first at line 26)",
+        "48:73: undeclared_role: undeclared role `nobody`",
+    ]
+
+
+def test_too_many_recurring_dates_do_not_hide_the_checks_after_them(tmp_path: Path) -> None:
+    """_loader _reference_diagnostics: `break` -> `return` after the bound on recurring dates
+    skipped the checks that follow (escalation cycles, attr test values, calendar days)."""
+    duties = "".join(
+        f"  - id: report{i}\n    title: 报告\n    basis: 二(一)\n    quote: 10个工作日内报送\n"
+        # Ten daily duties, each written differently: 10 × 22,280 days > 200,000.
+        f"    actor: county_gov\n    rrule: FREQ=DAILY;COUNT={100_000 + i}\n"
+        for i in range(10)
+    )
+    text = MINIMAL.replace(
+        "vocabulary:\n", "calendar:\n  extra_holidays: [2061-01-03]\nvocabulary:\n"
+    )
+    with pytest.raises(ecorules.PackError) as caught:
+        ecorules.load_pack(write_pack(tmp_path, text + "recurring:\n" + duties))
+    messages = {d.code: d.message for d in caught.value.diagnostics}
+    assert sorted(messages) == ["invalid_rrule", "invalid_value"]
+    assert "more than 200,000 dates in all" in messages["invalid_rrule"]
+    assert messages["invalid_value"] == "`2061-01-03` is outside the calendar (2000–2060)"
