@@ -8,8 +8,9 @@
 Which modules are mutated and which tests run is configured in pyproject.toml
 (`[tool.mutmut]`: the quick suite, `-m "not slow"`); mutmut itself runs, for each mutant, only
 the tests that reached the mutated function. This script adds what mutmut lacks: a seeded
-sample per module, and a per-module table of the outcome (printed, and written as JSON to
-mutants/summary.json) in the form docs/reliability.md records. Surviving mutants are listed by
+sample per module (recorded in mutants/sample.json, which --report and --resume reuse), and a
+per-module table of the outcome (printed, and written as JSON to mutants/summary.json) in the
+form docs/reliability.md records. Surviving mutants are listed by
 name; `mutmut show NAME` prints the diff. It is opt-in: .ci/run does not call it.
 """
 
@@ -69,12 +70,36 @@ def main() -> int:
             "run", "--max-children", args.max_children, "ecorules._calendar.x_add_months__mutmut_1"
         )
 
+    # The sample a run drew is recorded, and --report and --resume read it back: drawing
+    # again later can name other mutants if mutmut has rewritten a module's list meanwhile.
+    recorded_path = ROOT / "mutants" / "sample.json"
+    recorded: dict[str, object] = {}
+    if (args.report or args.resume) and recorded_path.is_file():
+        recorded = json.loads(recorded_path.read_text(encoding="utf-8"))
+    same_draw = recorded.get("seed") == args.seed and recorded.get("sample") == args.sample
+    same_draw = same_draw and recorded.get("modules_order") == args.modules
     chosen: dict[str, list[str]] = {}
     rng = random.Random(args.seed)
     for module in args.modules:
         names = sorted(meta(module))
         chosen[module] = (
             names if args.sample == 0 else sorted(rng.sample(names, min(args.sample, len(names))))
+        )
+    if same_draw:
+        chosen = {m: list(recorded["modules"][m]) for m in args.modules}  # type: ignore[index]
+    elif not args.report and not args.resume:
+        recorded_path.write_text(
+            json.dumps(
+                {
+                    "seed": args.seed,
+                    "sample": args.sample,
+                    "modules_order": args.modules,
+                    "modules": chosen,
+                },
+                indent=2,
+                ensure_ascii=False,
+            ),
+            encoding="utf-8",
         )
     to_run = [n for module, ns in chosen.items() for n in ns]
     if args.resume:
@@ -115,7 +140,10 @@ def main() -> int:
         f"{'total':<12} {totals['generated']:>9} {totals['sampled']:>7} "
         + " ".join(f"{totals[c]:>11}" for c in columns)
     )
-    print("(a timeout: the mutant made a test hang or import fail — detected, so counted killed)")
+    print(
+        "(a timeout: the mutant made a test hang, or made the tests fail to import or collect —"
+        " mutmut files both as timeouts; detected, so counted killed)"
+    )
     for module, data in summary.items():
         for line in data["not_killed"]:  # type: ignore[attr-defined]
             if not line.endswith("not checked"):
