@@ -127,12 +127,8 @@ def read_ledger(
     pack's Chinese names, and dates may be written as offices write them."""
     if source == "-":
         return _json_rows(sys.stdin.buffer)
-    path = Path(source)
+    path = _ledger_file(source)
     try:
-        if not path.exists():
-            raise FactError([FactProblem("ledger", source, "no such file")])
-        if not path.is_file():
-            raise FactError([FactProblem("ledger", source, "not a regular file")])
         suffix = path.suffix.lower()
         if suffix == ".csv":
             return _csv_rows(path, columns or {}, detect_encoding(path, encoding), words)
@@ -154,19 +150,27 @@ def read_ledger(
     return (LedgerRow(located.position((i,))[0], fact) for i, fact in enumerate(located.data))
 
 
-def read_json_lines(source: str) -> Iterator[tuple[int, bytes] | LedgerRow]:
-    """A JSON Lines ledger (``-`` or a .jsonl file) as ``json_lines`` reads it: line numbers
-    and bytes, parsed later by ``json_row`` in another process. Checked as ``read_ledger``
-    checks it; close it to close the file."""
-    if source == "-":
-        return json_lines(sys.stdin.buffer)
+def _ledger_file(source: str) -> Path:
+    """``source`` as a path, refused in the ledger's terms unless it is a regular file."""
     path = Path(source)
     try:
         if not path.exists():
             raise FactError([FactProblem("ledger", source, "no such file")])
         if not path.is_file():
             raise FactError([FactProblem("ledger", source, "not a regular file")])
-        handle = path.open("rb")
+    except OSError as exc:  # a name too long, a directory that cannot be searched
+        raise FactError([FactProblem("ledger", source, f"cannot read: {exc.strerror}")]) from None
+    return path
+
+
+def read_json_lines(source: str) -> Iterator[tuple[int, bytes] | LedgerRow]:
+    """A JSON Lines ledger (``-`` or a .jsonl file) as ``json_lines`` reads it: line numbers
+    and bytes, parsed later by ``json_row`` in another process. Checked as ``read_ledger``
+    checks it; close it to close the file."""
+    if source == "-":
+        return json_lines(sys.stdin.buffer)
+    try:
+        handle = _ledger_file(source).open("rb")
     except OSError as exc:
         raise FactError([FactProblem("ledger", source, f"cannot read: {exc.strerror}")]) from None
     # OwnedRows closes the file; what it hands on is json_lines' items, not rows
