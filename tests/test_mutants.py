@@ -451,3 +451,23 @@ def test_too_many_recurring_dates_do_not_hide_the_checks_after_them(tmp_path: Pa
     assert sorted(messages) == ["invalid_rrule", "invalid_value"]
     assert "more than 200,000 dates in all" in messages["invalid_rrule"]
     assert messages["invalid_value"] == "`2061-01-03` is outside the calendar (2000–2060)"
+
+
+@pytest.mark.parametrize(("width", "compiled_at_load"), [(32, 2048), (33, 0)])
+def test_a_pack_of_exactly_the_eager_limit_compiles_every_plan_at_load(
+    tmp_path: Path, width: int, compiled_at_load: int
+) -> None:
+    """32 sources × 32 categories × (flag or none) is 2,048 plans, the limit for compiling
+    them all at load; one more source or category and they are compiled when first needed.
+    `_engine` `CompiledPack.__init__` mutant 241 counted a required category as one more
+    value (`"category" in requires`), tipping this pack into lazy compilation."""
+    from ecorules._engine import EAGER_PLANS
+
+    from .test_hostile_inputs import wide_pack_text
+
+    assert EAGER_PLANS == 2048
+    pack = ecorules.load_pack(write_pack(tmp_path, wide_pack_text(width), "tiny"))
+    assert len(pack._compiled.plans) == compiled_at_load
+    # either way the same decision
+    fact = {"source": "s5", "category": "c7", "events": {"transferred": "2024-09-27"}}
+    assert pack.evaluate(fact, "2024-10-25").actions[0].due == date(2024, 10, 16)
