@@ -109,6 +109,10 @@ def main() -> int:
 
     summary: dict[str, dict[str, object]] = {}
     columns = ("killed", "timeout", "survived", "not checked")
+    table = [
+        "| module | generated | sampled | " + " | ".join(columns) + " |",
+        "|---|---:|---:|" + "---:|" * len(columns),
+    ]
     print(
         f"\n{'module':<12} {'generated':>9} {'sampled':>7} " + " ".join(f"{c:>11}" for c in columns)
     )
@@ -136,6 +140,8 @@ def main() -> int:
             f"{module:<12} {row['generated']:>9} {row['sampled']:>7} "
             + " ".join(f"{row[c]:>11}" for c in columns)
         )
+        table.append(f"| `{module}` | " + " | ".join(f"{v:,}" for v in row.values()) + " |")
+    table.append("| **total** | " + " | ".join(f"**{v:,}**" for v in totals.values()) + " |")
     print(
         f"{'total':<12} {totals['generated']:>9} {totals['sampled']:>7} "
         + " ".join(f"{totals[c]:>11}" for c in columns)
@@ -150,7 +156,24 @@ def main() -> int:
                 print(f"  {module}: {line}")
     out = ROOT / "mutants" / "summary.json"
     out.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
-    print(f"\nwritten: {out.relative_to(ROOT)}")
+    # The same table as Markdown, in the form docs/reliability.md records each run in
+    # (with the survivors, each to be killed by a test or shown equivalent there).
+    survivors = [
+        f"- `{line}`"
+        for data in summary.values()
+        for line in data["not_killed"]  # type: ignore[attr-defined]
+        if not line.endswith("not checked")
+    ]
+    markdown = ROOT / "mutants" / "summary.md"
+    markdown.write_text(
+        f"seed {args.seed}, {args.sample or 'every'} mutants per module\n\n"
+        + "\n".join(table)
+        + "\n\nnot killed:\n\n"
+        + ("\n".join(survivors) if survivors else "- none")
+        + "\n",
+        encoding="utf-8",
+    )
+    print(f"\nwritten: {out.relative_to(ROOT)}, {markdown.relative_to(ROOT)}")
     return 0
 
 
