@@ -81,28 +81,22 @@ def no_workers_left() -> bool:
     return False
 
 
+def decided_on(
+    ledger: Path, out: Path, workers: str, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, bytes]:
+    """``ecorules evaluate shidian LEDGER -o OUT --workers N``: exit code, stderr, output."""
+    code = main(
+        ["evaluate", "shidian", str(ledger), "--as-of", AS_OF, "-o", str(out), "--workers", workers]
+    )
+    return code, capsys.readouterr().err, out.read_bytes()
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_the_command_line_writes_the_same_bytes_on_two_workers(
     tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ledger = jsonl_ledger(tmp_path / "ledger.jsonl")
-    runs = []
-    for workers in ("1", "2"):
-        out = tmp_path / f"out-{workers}.{fmt}"
-        code = main(
-            [
-                "evaluate",
-                "shidian",
-                str(ledger),
-                "--as-of",
-                AS_OF,
-                "-o",
-                str(out),
-                "--workers",
-                workers,
-            ]
-        )
-        runs.append((code, capsys.readouterr().err, out.read_bytes()))
+    runs = [decided_on(ledger, tmp_path / f"out-{w}.{fmt}", w, capsys) for w in ("1", "2")]
     assert runs[0] == runs[1]
     code, err, data = runs[0]
     assert code == 1
@@ -131,23 +125,7 @@ def test_a_csv_ledger_on_two_workers_gives_the_same_output(
     rows.insert(50, "X1,provincial")  # cells missing: refused with its line
     ledger = tmp_path / "ledger.csv"
     ledger.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    outputs = []
-    for workers in ("1", "2"):
-        out = tmp_path / f"out-{workers}.jsonl"
-        code = main(
-            [
-                "evaluate",
-                "shidian",
-                str(ledger),
-                "--as-of",
-                AS_OF,
-                "-o",
-                str(out),
-                "--workers",
-                workers,
-            ]
-        )
-        outputs.append((code, capsys.readouterr().err, out.read_bytes()))
+    outputs = [decided_on(ledger, tmp_path / f"out-{w}.jsonl", w, capsys) for w in ("1", "2")]
     assert outputs[0] == outputs[1]
     assert outputs[0][1].startswith(
         "17 of 701 facts refused (see the output): line 7, line 9, line 51,"
