@@ -302,15 +302,15 @@ def test_an_unrelated_error_is_not_taken_for_an_interrupt(
         main(["evaluate", "shidian", str(ledger_file(tmp_path, 2)), "--as-of", AS_OF])
 
 
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_signal_stops_a_run_cleanly(tmp_path: Path, sig: int, code: int) -> None:
-    """Ctrl-C or a kill mid-run: one line, no traceback, the old output kept, no debris."""
-    ledger = tmp_path / "ledger.jsonl"
-    ledger.write_bytes(line(0) * 400_000)
-    out = tmp_path / "out.jsonl"
+def interrupted_run(ledger: Path, sig: int, *options: str, settle: float = 0.0) -> tuple[int, str]:
+    """``evaluate shidian LEDGER -o out.jsonl`` (beside the ledger, over an old output) sent
+    ``sig`` once it writes its temporary file, and ``settle`` seconds later: its exit code
+    and stderr, after checking that the old output is kept and nothing is left behind."""
+    folder = ledger.parent
+    out = folder / "out.jsonl"
     out.write_text("old\n", encoding="utf-8")
     process = subprocess.Popen(
-        [*COMMAND, str(ledger), "--as-of", AS_OF, "-o", str(out)],
+        [*COMMAND, str(ledger), "--as-of", AS_OF, "-o", str(out), *options],
         stderr=subprocess.PIPE,
         # A suite started in the background by a shell without job control inherits SIGINT
         # ignored, and so would the run: give it the default a terminal's Ctrl-C meets.
@@ -318,14 +318,25 @@ def test_a_signal_stops_a_run_cleanly(tmp_path: Path, sig: int, code: int) -> No
     )
     for _ in range(100):  # until the run is writing its temporary file
         time.sleep(0.1)
-        if any(p.name.endswith(".partial") for p in tmp_path.iterdir()):
+        if any(p.name.endswith(".partial") for p in folder.iterdir()):
             break
+    time.sleep(settle)
     assert process.poll() is None, "the run ended before it could be interrupted"
     process.send_signal(sig)
     _, err = process.communicate(timeout=60)
-    assert (process.returncode, err.decode()) == (code, f"interrupted: `{out}` was not written\n")
-    assert out.read_text(encoding="utf-8") == "old\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.jsonl", "out.jsonl"]
+    said = f"exit {process.returncode}: {err.decode()}"
+    assert out.read_text(encoding="utf-8") == "old\n", said
+    assert sorted(p.name for p in folder.iterdir()) == [ledger.name, "out.jsonl"], said
+    return process.returncode, err.decode()
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_a_run_cleanly(tmp_path: Path, sig: int, code: int) -> None:
+    """Ctrl-C or a kill mid-run: one line, no traceback, the old output kept, no debris."""
+    ledger = tmp_path / "ledger.jsonl"
+    ledger.write_bytes(line(0) * 400_000)
+    out = tmp_path / "out.jsonl"
+    assert interrupted_run(ledger, sig) == (code, f"interrupted: `{out}` was not written\n")
 
 
 def test_a_single_fact_from_an_endless_stdin_is_refused() -> None:

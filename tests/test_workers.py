@@ -7,7 +7,6 @@ import json
 import multiprocessing
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from ecorules._cli import main
 from ecorules._ledger import read_ledger
 from ecorules._parallel import evaluate_in_processes
 
+from .test_batch_integrity import interrupted_run
 from .versioning import versioned_shidian
 
 AS_OF = "2024-10-25"
@@ -299,23 +299,9 @@ def test_a_signal_stops_a_run_on_two_workers_cleanly(tmp_path: Path, sig: int, c
     process, the old output kept, and the workers gone with the run."""
     ledger = jsonl_ledger(tmp_path / "ledger.jsonl", 200_000)
     out = tmp_path / "out.jsonl"
-    out.write_text("old\n", encoding="utf-8")
-    process = subprocess.Popen(
-        [*COMMAND, str(ledger), "--as-of", AS_OF, "-o", str(out), "--workers", "2"],
-        stderr=subprocess.PIPE,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    for _ in range(100):
-        time.sleep(0.1)
-        if any(p.name.endswith(".partial") for p in tmp_path.iterdir()):
-            break
-    time.sleep(1.5)  # into the run: workers started, chunks in flight
-    assert process.poll() is None, "the run ended before it could be interrupted"
-    process.send_signal(sig)
-    _, err = process.communicate(timeout=60)
-    assert (process.returncode, err.decode()) == (code, f"interrupted: `{out}` was not written\n")
-    assert out.read_text(encoding="utf-8") == "old\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.jsonl", "out.jsonl"]
+    # 1.5 s into the run: workers started, chunks in flight
+    result = interrupted_run(ledger, sig, "--workers", "2", settle=1.5)
+    assert result == (code, f"interrupted: `{out}` was not written\n")
 
 
 def test_a_signal_while_workers_start_is_raised_once_they_have() -> None:
