@@ -7,7 +7,6 @@ import json
 import multiprocessing
 import os
 import signal
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,6 @@ from .test_batch_integrity import interrupted_run
 from .versioning import versioned_shidian
 
 AS_OF = "2024-10-25"
-COMMAND = (sys.executable, "-m", "ecorules", "evaluate", "shidian")
 SOURCES = ("provincial", "petition", "municipal", "media")
 
 
