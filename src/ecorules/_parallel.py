@@ -159,24 +159,18 @@ def _start(recipe: _Recipe, day: date, version_on: VersionOn, version: str | Non
     """A worker's initializer: ignore Ctrl-C (the parent ends the run) and build the pack."""
     global _evaluate, _matcher, _day
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from ._pack import _by_version
+
     # The parent's parts and its revision: decisions carry the same revision, and the same
     # decision ids (seeded from it and the notices), as the parent's own would.
     pack = _build(recipe)
     _day = day
     for cls in (Decision, Action, ChainStepState, Notice):
         ForkingPickler.register(cls, _by_fields(cls))
-    _evaluate, _matcher = _evaluator(pack, version_on, version)
-
-
-def _evaluator(
-    pack: Pack, version_on: VersionOn, version: str | None
-) -> tuple[Callable[..., Decision], object]:
-    """What decides each fact, as ``Pack.evaluate_many`` calls it, and its matcher."""
-    from ._pack import _by_version
-
+    _evaluate = pack._compiled.evaluate
+    _matcher = pack._matcher
     if pack._versions or version is not None or version_on != "start":
-        return partial(_by_version, pack, version_on=version_on, version=version), None
-    return pack._compiled.evaluate, pack._matcher
+        _evaluate = partial(_by_version, pack, version_on=version_on, version=version)
 
 
 def _by_fields(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
@@ -188,22 +182,12 @@ def _by_fields(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
 
 
 def _decide(items: list[Any], lines: bool) -> tuple[int, list[Decision | RefusedFact]]:
-    """A chunk decided by a worker, with the pack and date ``_start`` gave it."""
-    assert _evaluate is not None and _day is not None, "a worker decides only after _start"
-    return _decide_with(_evaluate, _matcher, _day, items, lines)
-
-
-def _decide_with(
-    evaluate: Callable[..., Decision],
-    matcher: object,
-    day: date,
-    items: list[Any],
-    lines: bool,
-) -> tuple[int, list[Decision | RefusedFact]]:
     """A chunk decided as ``Pack.evaluate_many`` decides it with ``errors="collect"``
     (keep the two in step: tests compare them), positions counted from 1 within the
     chunk; with ``lines``, the items are JSON Lines ``(number, bytes)`` to parse first.
     Returns the number of rows and the results."""
+    evaluate, matcher, day = _evaluate, _matcher, _day
+    assert evaluate is not None, "a worker decides only after _start"
     results: list[Decision | RefusedFact] = []
     position = 0
     for item in items:
@@ -334,17 +318,11 @@ def _in_order(
     items: Iterable[Any],
     task: Callable[[list[Any]], Any],
     chunk_size: int,
-    local: Callable[[list[Any]], Any] | None = None,
 ) -> Generator[Any, None, None]:
     """``task`` of each chunk of ``items``, run by ``workers`` processes, in input order,
     with at most ``2 × workers`` chunks in flight. An exception raised by ``items`` comes
     after the results of the chunks read before it; the workers are gone when this ends,
-    however it ends.
-
-    With ``local`` (giving what ``task`` gives), this process works too: whenever the
-    oldest chunk in flight is not back yet, it takes the next chunk and runs ``local`` on
-    it rather than wait, so it shares the deciding by however much time it has left over
-    from taking the workers' results in; at most ``4 × workers + 2`` chunks are held."""
+    however it ends."""
     executor = None
     try:
         with _signals_held():
@@ -359,51 +337,31 @@ def _in_order(
             )
             for _ in range(workers):
                 executor.submit(_ready)
-        # In input order: a chunk sent to the workers (a future), or one decided here.
-        pending: deque[tuple[Future[Any] | None, Any]] = deque()
-        in_flight = 0
+        pending: deque[Future[Any]] = deque()
         chunks = _chunks(items, chunk_size)
         failure: Exception | None = None
         exhausted = False
-
-        def take() -> list[Any] | None:
-            nonlocal exhausted, failure
-            if not exhausted:
+        while True:
+            while not exhausted and len(pending) < 2 * workers:
                 try:
-                    return next(chunks)
+                    chunk = next(chunks)
                 except StopIteration:
                     exhausted = True
+                    break
                 except Exception as exc:  # the facts' own: raised after what came before
                     failure, exhausted = exc, True
-            return None
-
-        while True:
-            while in_flight < 2 * workers and (chunk := take()) is not None:
-                pending.append((executor.submit(task, chunk), None))
-                in_flight += 1
+                    break
+                pending.append(executor.submit(task, chunk))
             if not pending:
                 break
-            future, result = pending[0]
-            if (
-                local is not None
-                and future is not None
-                and not future.done()
-                and len(pending) < 4 * workers + 2
-                and (chunk := take()) is not None
-            ):
-                pending.append((None, local(chunk)))
-                continue
-            pending.popleft()
-            if future is not None:
-                in_flight -= 1
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    raise EcorulesError(
-                        "a worker process ended abruptly (killed, or out of memory?); "
-                        "the run is incomplete"
-                    ) from None
-            yield result
+            try:
+                done = pending.popleft().result()
+            except BrokenProcessPool:
+                raise EcorulesError(
+                    "a worker process ended abruptly (killed, or out of memory?); "
+                    "the run is incomplete"
+                ) from None
+            yield done
         if failure is not None:
             raise failure
     finally:
@@ -424,21 +382,15 @@ def evaluate_in_processes(
     workers: int,
     chunk_size: int = CHUNK_SIZE,
 ) -> Iterator[Decision | RefusedFact]:
-    """``Pack.evaluate_many`` on ``workers`` processes: the same results, in the same order.
-
-    This process is one of them: it starts ``workers - 1`` and decides too (see
-    ``_in_order``). Its decisions cost it nothing to take in, while each a worker sends
-    back must be unpickled and rebuilt here, which is close to the cost of deciding it."""
+    """``Pack.evaluate_many`` on ``workers`` processes: the same results, in the same order."""
     check_workers(workers)
     day = parse_as_of(as_of)
     refused: list[RefusedFact] = []
     before = 0
     task = partial(_decide, lines=False)
-    evaluate, matcher = _evaluator(pack, version_on, version)
-    local = partial(_decide_with, evaluate, matcher, day, lines=False)
     # closing: the workers stop as soon as this does, not when the generator is collected
     with closing(
-        _in_order(pack, day, version_on, version, workers - 1, facts, task, chunk_size, local=local)
+        _in_order(pack, day, version_on, version, workers, facts, task, chunk_size)
     ) as run:
         for rows, results in run:
             for result in results:
