@@ -97,10 +97,10 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measured(command: list[str]) -> tuple[float, str, float, float, float]:
+def measured(command: list[str]) -> tuple[float, str, float, float, float, float]:
     """Runs ``command``: wall seconds, its stdout, its own peak RSS (MB), the sum of the
-    peaks of everything under it (MB), and the CPU seconds of all of them (as last
-    sampled: a process's last 50 ms may be missed)."""
+    peaks of everything under it (MB), the CPU seconds of all of them and of ``command``'s
+    own process (as last sampled: a process's last 50 ms may be missed)."""
     peaks: dict[int, int] = {}
     cpu: dict[int, float] = {}
     start = time.perf_counter()
@@ -123,7 +123,7 @@ def measured(command: list[str]) -> tuple[float, str, float, float, float]:
     if process.returncode not in (0, 1):
         raise SystemExit(f"{command} failed with {process.returncode}")
     own = peaks.pop(process.pid, 0) / 1024
-    return wall, out, own, own + sum(peaks.values()) / 1024, sum(cpu.values())
+    return wall, out, own, own + sum(peaks.values()) / 1024, sum(cpu.values()), cpu[process.pid]
 
 
 def main() -> None:
@@ -141,13 +141,13 @@ def main() -> None:
         print("\nlibrary: deque(evaluate_many(stream, as_of, workers=w), maxlen=0)")
         for workers in (1, args.workers):
             code = LIBRARY.format(here=here, n=n, distinct=DISTINCT, as_of=AS_OF, workers=workers)
-            _, out, own, total, cpu = measured([sys.executable, "-c", code])
+            _, out, own, total, cpu, parent = measured([sys.executable, "-c", code])
             seconds = float(out)
             results.setdefault("library", {})[workers] = seconds
             print(
                 f"  workers={workers}: {n / seconds:>9,.0f} facts/s ({seconds:.1f} s; CPU "
-                f"{cpu:.1f} s in all processes); peak RSS {own:.0f} MB in the parent, "
-                f"{total:.0f} MB with its workers"
+                f"{cpu:.1f} s in all processes, {parent:.1f} s in the parent); peak RSS "
+                f"{own:.0f} MB in the parent, {total:.0f} MB with its workers"
             )
     if args.only in (None, "cli"):
         print("\ncommand line: ecorules evaluate shidian ledger.jsonl -o out.jsonl --workers w")
@@ -166,7 +166,7 @@ def main() -> None:
                 out = Path(tmp) / "out.jsonl"
                 command = [sys.executable, "-m", "ecorules", "evaluate", "shidian", str(ledger)]
                 command += ["--as-of", AS_OF, "-o", str(out), "--workers", str(workers)]
-                seconds, _, own, total, cpu = measured(command)
+                seconds, _, own, total, cpu, _ = measured(command)
                 written = out.stat().st_size
                 out.unlink()
                 results.setdefault("cli", {})[workers] = seconds

@@ -27,7 +27,12 @@ How it works, and why:
   parsing it knows it is blank).
 * **Transfer**: for the command line, workers parse JSON Lines rows from their bytes and
   return the output already written (JSON Lines or CSV bytes): the parent only moves
-  bytes. Pickling decisions back and forth costs about as much as deciding them.
+  bytes. For the library, whose host wants ``Decision`` objects, rebuilding them in the
+  parent is the price of every core, so the wire is cut to what the parent must build
+  (see ``_Encoder``): each action, chain step and notice goes to the parent once per
+  worker, then by number (the engine reuses them across facts), and the parent builds
+  with ``_decision``'s fast constructors. The decision id stays deferred, as with one
+  process: the worker ships what the id is hashed from, not the hash.
 * **Failures**: workers ignore SIGINT (Ctrl-C reaches the whole process group; the parent
   decides how a run ends) and are shut down by the parent however it stops. A worker that
   dies raises an ``EcorulesError`` in the parent instead of hanging it; an exception raised
@@ -40,6 +45,7 @@ import csv
 import io
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 from collections import deque
@@ -51,12 +57,22 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 from functools import partial
 from itertools import islice
-from multiprocessing.reduction import ForkingPickler
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
-from ._decision import Action, CalendarIdentity, ChainStepState, Decision, Notice, _adapter
+from ._decision import (
+    Action,
+    CalendarIdentity,
+    ChainStepState,
+    Decision,
+    Deferred,
+    Notice,
+    _adapter,
+    new_action,
+    new_chain_step,
+    new_decision,
+)
 from ._errors import BatchError, EcorulesError, FactError
 from ._fact import parse_as_of
 from ._ledger import CSV_COLUMNS, LedgerRow, csv_rows, json_row, jsonl_line
@@ -157,7 +173,7 @@ _day: date | None = None
 
 def _start(recipe: _Recipe, day: date, version_on: VersionOn, version: str | None) -> None:
     """A worker's initializer: ignore Ctrl-C (the parent ends the run) and build the pack."""
-    global _evaluate, _matcher, _day
+    global _evaluate, _matcher, _day, _encoder
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from ._pack import _by_version
 
@@ -165,30 +181,27 @@ def _start(recipe: _Recipe, day: date, version_on: VersionOn, version: str | Non
     # decision ids (seeded from it and the notices), as the parent's own would.
     pack = _build(recipe)
     _day = day
-    for cls in (Decision, Action, ChainStepState, Notice):
-        ForkingPickler.register(cls, _by_fields(cls))
+    _encoder = _Encoder()
     _evaluate = pack._compiled.evaluate
     _matcher = pack._matcher
     if pack._versions or version is not None or version_on != "start":
         _evaluate = partial(_by_version, pack, version_on=version_on, version=version)
 
 
-def _by_fields(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
-    """A decision part pickled as its class and field values, rebuilt by calling the class:
-    half the time of the default (``__setstate__`` looking up the fields per object), which
-    matters when decisions go back to the parent by the hundred thousand."""
-    get = attrgetter(*(f.name for f in fields(cls)))
-    return lambda obj: (cls, get(obj))
-
-
 def _decide(items: list[Any], lines: bool) -> tuple[int, list[Decision | RefusedFact]]:
+    """A chunk decided (``_each``): the number of rows and the results."""
+    rows = [0]
+    results = list(_each(items, lines, rows))
+    return rows[0], results
+
+
+def _each(items: list[Any], lines: bool, rows: list[int]) -> Iterator[Decision | RefusedFact]:
     """A chunk decided as ``Pack.evaluate_many`` decides it with ``errors="collect"``
     (keep the two in step: tests compare them), positions counted from 1 within the
     chunk; with ``lines``, the items are JSON Lines ``(number, bytes)`` to parse first.
-    Returns the number of rows and the results."""
+    Yields the results one by one; ``rows[0]`` is then the number of rows."""
     evaluate, matcher, day = _evaluate, _matcher, _day
     assert evaluate is not None, "a worker decides only after _start"
-    results: list[Decision | RefusedFact] = []
     position = 0
     for item in items:
         fact = item
@@ -201,25 +214,25 @@ def _decide(items: list[Any], lines: bool) -> tuple[int, list[Decision | Refused
         if isinstance(fact, LedgerRow):
             line, row = fact.line, fact
             if fact.error is not None:
-                results.append(RefusedFact(None, position, fact.error, line, sheet=fact.sheet))
+                yield RefusedFact(None, position, fact.error, line, sheet=fact.sheet)
                 continue
             fact = fact.fact
         try:
-            results.append(evaluate(fact, day, matcher))
+            decision = evaluate(fact, day, matcher)
         except FactError as exc:
             if row is not None:
                 exc = row.refused(exc)
-            results.append(
-                RefusedFact(
-                    exc.fact_id if isinstance(exc.fact_id, str) else None,
-                    position,
-                    str(exc),
-                    line,
-                    exc.problems,
-                    row.sheet if row is not None else None,
-                )
+            yield RefusedFact(
+                exc.fact_id if isinstance(exc.fact_id, str) else None,
+                position,
+                str(exc),
+                line,
+                exc.problems,
+                row.sheet if row is not None else None,
             )
-    return position, results
+        else:
+            yield decision
+    rows[0] = position
 
 
 def _write(
@@ -258,6 +271,238 @@ def _write(
                 writer.writerows(csv_rows(result))
         pieces.append(text.getvalue().encode("utf-8"))
     return rows, decided, [p for p in pieces if p]
+
+
+INTERN_LIMIT = 1 << 16
+"""Objects a worker remembers having sent (and the parent keeps, per worker) before both
+forget them all at once: actions, chain steps, notices, lists of matched rules and the
+parts every decision of a pack version shares. 65,536 of at most a few hundred bytes each:
+about 20 MB per worker on each side at worst. The engine reuses actions and chain steps
+across facts (one per obligation, status and date), so the table rarely fills."""
+
+_FIELDS = [f.name for f in fields(Decision)]
+_PARTS = ("closure_chain", "actions", "warnings")
+"""A decision's chain steps, actions and warnings: sent as one number in the table, for
+the three tuples, each of numbers in the table (decisions of facts alike share them)."""
+_SHARED = ("pack", "as_of", "provenance", "explanation", "calendar", "revision", "version")
+"""The same objects in every decision of one pack version in one run: sent as one number."""
+_INTERNED = ("matched_rules",)
+"""Tuples of strings that repeat: sent once each, by value, then as a number."""
+_PART_TYPES = (Action, ChainStepState, Notice)
+_PART_FIELDS = tuple(attrgetter(*(f.name for f in fields(cls))) for cls in _PART_TYPES)
+
+
+def _values(*values: Any) -> tuple[Any, ...]:
+    return values
+
+
+_BUILDERS: tuple[Callable[..., Any], ...] = (new_action, new_chain_step, Notice, _values)
+"""How the parent builds each kind of object in the table, from its field values."""
+_TUPLE = 3
+_TUPLES = 4
+"""The kind of a decision's chain steps, actions and warnings: three tuples of numbers."""
+
+
+def _codec() -> tuple[Callable[..., tuple[Any, ...]], Callable[..., Decision]]:
+    """Two functions generated from ``Decision``'s fields, as ``_decision`` generates its
+    constructors (one call per decision instead of a loop over its fields):
+
+    * ``encode(d, refs, shared, interned, raw_id)``: the decision as a tuple of plain
+      values (strings, numbers, None: nothing the parent's garbage collector must keep
+      track of): the fields that vary from fact to fact, then the numbers of its chain
+      steps, actions and warnings (``refs``), of its shared parts (``shared``) and of its
+      matched rules (``interned``),
+      and its id as read from the slot: ``True`` when the id is still deferred (reading
+      the attribute would hash the fact there and then).
+    * ``decode(v, part, late, position)``: the decision back, ``part`` giving each
+      numbered object; a deferred id is deferred again, to ``late(position, version)``.
+    """
+    vary = [n for n in _FIELDS if n not in (*_PARTS, *_SHARED, *_INTERNED, "decision_id")]
+    at = {name: i for i, name in enumerate(vary)}
+    refs, shared, interned, ident = range(len(vary), len(vary) + 4)
+    encoded = [f"d.{name}" for name in vary] + [
+        f"refs(d.{_PARTS[0]}, d.{_PARTS[1]}, d.{_PARTS[2]})",
+        "shared(get_shared(d))",
+        f"interned(d.{_INTERNED[0]})",
+        "True if type(raw) is Deferred else raw",
+    ]
+    decoded = []
+    for name in _FIELDS:
+        if name in at:
+            decoded.append(f"v[{at[name]}]")
+        elif name in _PARTS:
+            decoded.append(f"p[{_PARTS.index(name)}]")
+        elif name in _SHARED:
+            decoded.append(f"c[{_SHARED.index(name)}]")
+        elif name in _INTERNED:
+            decoded.append(f"part(v[{interned}])")
+        else:  # the id
+            version = f"c[{_SHARED.index('version')}]"
+            decoded.append(
+                f"Deferred(late, (position, {version})) if v[{ident}] is True else v[{ident}]"
+            )
+    source = "\n".join(
+        [
+            "def encode(d, refs, shared, interned, raw_id):",
+            "    raw = raw_id(d)",
+            f"    return ({', '.join(encoded)})",
+            "def decode(v, part, late, position):",
+            f"    p = part(v[{refs}])",
+            f"    c = part(v[{shared}])",
+            f"    return new_decision({', '.join(decoded)})",
+        ]
+    )
+    namespace: dict[str, Any] = {
+        "new_decision": new_decision,
+        "Deferred": Deferred,
+        "get_shared": attrgetter(*_SHARED),
+    }
+    exec(source, namespace)  # the source is built above from the class's own fields
+    return namespace["encode"], namespace["decode"]
+
+
+_encode_decision, _decode_decision = _codec()
+_read_raw_id = Decision.__dict__["decision_id"].slot.__get__
+
+
+class _Encoder:
+    """A worker's side of the wire for decisions (``_decide_objects``).
+
+    A decision goes as a tuple of plain values (see ``_codec``), its other parts as
+    numbers in a table both sides keep: an object the worker has not sent before goes
+    once, as its kind and field values, and gets the next number. The worker knows
+    objects by identity, so it holds them (an id is unique only while its object lives).
+    When the table is full both sides empty it, the worker saying so in the chunk that
+    starts afresh: the parent reads one worker's chunks in the order it wrote them (in
+    input order, which is the order the worker took them in)."""
+
+    def __init__(self) -> None:
+        self.token = os.urandom(8)
+        self.numbers: dict[Any, int] = {}
+        self.kept: list[Any] = []
+
+    def encode(self, results: Iterable[Decision | RefusedFact], rows: list[int]) -> bytes:
+        fresh = len(self.kept) >= INTERN_LIMIT
+        if fresh:
+            self.numbers.clear()
+            self.kept.clear()
+        numbers, kept = self.numbers, self.kept
+        number = numbers.get
+        new: list[tuple[int, tuple[Any, ...]]] = []
+
+        def add(key: Any, kept_as: Any, kind: int, values: tuple[Any, ...]) -> int:
+            numbers[key] = len(kept)
+            kept.append(kept_as)
+            new.append((kind, values))
+            return len(kept) - 1
+
+        def each(parts: tuple[Any, ...]) -> tuple[int, ...]:
+            for part in parts:
+                if id(part) not in numbers:
+                    kind = _PART_TYPES.index(type(part))
+                    add(id(part), part, kind, _PART_FIELDS[kind](part))
+            return tuple([numbers[id(part)] for part in parts])
+
+        def refs(*parts: tuple[Any, ...]) -> int:
+            chain, actions, warnings = parts
+            key = (len(chain), len(actions), *map(id, chain + actions + warnings))
+            found = number(key)
+            if found is None:
+                found = add(key, parts, _TUPLES, tuple(map(each, parts)))
+            return found
+
+        def shared(values: tuple[Any, ...]) -> int:
+            key = tuple(map(id, values))
+            found = number(key)
+            return add(key, values, _TUPLE, values) if found is None else found
+
+        def interned(values: tuple[str, ...]) -> int:
+            found = number(values)
+            return add(values, values, _TUPLE, values) if found is None else found
+
+        encode, raw_id = _encode_decision, _read_raw_id
+        # Each decision encoded as soon as it is made: none outlives its fact.
+        out = [
+            encode(result, refs, shared, interned, raw_id) if type(result) is Decision else result
+            for result in results
+        ]
+        return pickle.dumps((self.token, fresh, new, rows[0], out), protocol=5)
+
+
+class _Snapshot:
+    """A chunk of facts as the parent sent it (its pickle): what a deferred decision id
+    is computed from when the host first reads it. The id is of the fact as it was when
+    it was decided, whatever the host has done to its own dicts since, as with one
+    process (where the id is hashed from a private, normalised copy)."""
+
+    __slots__ = ("data", "day", "facts", "pack")
+
+    def __init__(self, data: bytes, pack: Pack, day: date):
+        self.data = data
+        self.pack = pack
+        self.day = day
+        self.facts: list[Any] | None = None
+
+    def decision_id(self, position: int, version: str | None) -> str:
+        """The id, as the deciding pack's engine hashes it (see ``Pack.evaluate``)."""
+        from ._fact import read_fact
+        from ._revision import decision_id
+
+        facts = self.facts
+        if facts is None:  # read once per chunk; two threads may both read it: the same
+            facts = self.facts = pickle.loads(self.data)
+        fact = facts[position]
+        if isinstance(fact, LedgerRow):
+            fact = fact.fact
+        target = self.pack
+        if version is not None:
+            target = next(v for v in self.pack._versions if v.version == version)
+        engine = target._compiled
+        return decision_id(engine.seed, engine.check_fact(read_fact(fact)), self.day)
+
+
+class _Decoder:
+    """The parent's side: a table per worker, rebuilt as ``_Encoder`` says."""
+
+    def __init__(self, pack: Pack, day: date) -> None:
+        self.tables: dict[bytes, list[Any]] = {}
+        self.pack = pack
+        self.day = day
+
+    def decode(self, data: bytes, sent: bytes) -> tuple[int, Iterator[Decision | RefusedFact]]:
+        """The rows of a chunk and its results, each decision built as it is taken (so
+        that none outlives the host's use of it: a chunk's worth of objects alive at
+        once would each survive a garbage collection, and make the next ones longer).
+        ``sent`` is the chunk of facts as it was sent."""
+        token, fresh, new, rows, out = pickle.loads(data)
+        table = self.tables.get(token)
+        if table is None or fresh:
+            table = self.tables[token] = []
+        builders, get = _BUILDERS, table.__getitem__
+        for kind, values in new:
+            if kind == _TUPLES:
+                table.append(tuple([tuple(map(get, numbers)) for numbers in values]))
+            else:
+                table.append(builders[kind](*values))
+        return rows, self._results(out, table.__getitem__, _Snapshot(sent, self.pack, self.day))
+
+    @staticmethod
+    def _results(
+        out: list[Any], part: Callable[[int], Any], snapshot: _Snapshot
+    ) -> Iterator[Decision | RefusedFact]:
+        decode, late = _decode_decision, snapshot.decision_id
+        for position, values in enumerate(out):
+            yield decode(values, part, late, position) if type(values) is tuple else values
+
+
+_encoder: _Encoder | None = None
+
+
+def _decide_objects(data: bytes) -> bytes:
+    """A pickled chunk of facts decided (``_decide``), the results encoded for the parent."""
+    assert _encoder is not None, "a worker decides only after _start"
+    rows = [0]
+    return _encoder.encode(_each(pickle.loads(data), False, rows), rows)
 
 
 def _ready() -> None:
@@ -315,14 +560,13 @@ def _in_order(
     version_on: VersionOn,
     version: str | None,
     workers: int,
-    items: Iterable[Any],
-    task: Callable[[list[Any]], Any],
-    chunk_size: int,
+    chunks: Iterator[Any],
+    task: Callable[[Any], Any],
 ) -> Generator[Any, None, None]:
-    """``task`` of each chunk of ``items``, run by ``workers`` processes, in input order,
-    with at most ``2 × workers`` chunks in flight. An exception raised by ``items`` comes
-    after the results of the chunks read before it; the workers are gone when this ends,
-    however it ends."""
+    """``task`` of each of ``chunks`` (see ``_chunks``), run by ``workers`` processes, in
+    input order, with at most ``2 × workers`` chunks in flight. An exception raised by
+    ``chunks`` comes after the results of the chunks read before it; the workers are gone
+    when this ends, however it ends."""
     executor = None
     try:
         with _signals_held():
@@ -338,25 +582,24 @@ def _in_order(
             for _ in range(workers):
                 executor.submit(_ready)
         pending: deque[Future[Any]] = deque()
-        chunks = _chunks(items, chunk_size)
         failure: Exception | None = None
         exhausted = False
         while True:
-            while not exhausted and len(pending) < 2 * workers:
-                try:
-                    chunk = next(chunks)
-                except StopIteration:
-                    exhausted = True
-                    break
-                except Exception as exc:  # the facts' own: raised after what came before
-                    failure, exhausted = exc, True
-                    break
-                pending.append(executor.submit(task, chunk))
-            if not pending:
-                break
             try:
+                while not exhausted and len(pending) < 2 * workers:
+                    try:
+                        chunk = next(chunks)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    except Exception as exc:  # the facts' own: raised after what came before
+                        failure, exhausted = exc, True
+                        break
+                    pending.append(executor.submit(task, chunk))
+                if not pending:
+                    break
                 done = pending.popleft().result()
-            except BrokenProcessPool:
+            except BrokenProcessPool:  # from submit too, once the pool knows
                 raise EcorulesError(
                     "a worker process ended abruptly (killed, or out of memory?); "
                     "the run is incomplete"
@@ -387,12 +630,23 @@ def evaluate_in_processes(
     day = parse_as_of(as_of)
     refused: list[RefusedFact] = []
     before = 0
-    task = partial(_decide, lines=False)
+    decode = _Decoder(pack, day).decode
+    # Each chunk pickled here, once, to bytes (which the executor passes as they are),
+    # and kept until its results are back: deferred decision ids are computed from it.
+    sent: deque[bytes] = deque()
+
+    def chunks() -> Iterator[bytes]:
+        for chunk in _chunks(facts, chunk_size):
+            data = pickle.dumps(chunk, protocol=5)
+            sent.append(data)
+            yield data
+
     # closing: the workers stop as soon as this does, not when the generator is collected
     with closing(
-        _in_order(pack, day, version_on, version, workers, facts, task, chunk_size)
+        _in_order(pack, day, version_on, version, workers, chunks(), _decide_objects)
     ) as run:
-        for rows, results in run:
+        for data in run:
+            rows, results = decode(data, sent.popleft())
             for result in results:
                 if isinstance(result, RefusedFact):
                     result = replace(result, position=before + result.position)
@@ -429,9 +683,8 @@ def write_in_processes(
     write = _byte_writer(out, after_text=fmt == "csv")
     decided = refused = before = 0
     task = partial(_write, lines=lines, fmt=fmt)
-    with closing(
-        _in_order(pack, as_of, version_on, version, workers, rows, task, chunk_size)
-    ) as run:
+    chunks = _chunks(rows, chunk_size)
+    with closing(_in_order(pack, as_of, version_on, version, workers, chunks, task)) as run:
         for count, chunk_decided, pieces in run:
             for piece in pieces:
                 if isinstance(piece, bytes):
