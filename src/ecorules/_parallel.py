@@ -31,8 +31,11 @@ How it works, and why:
   parent is the price of every core, so the wire is cut to what the parent must build
   (see ``_Encoder``): each action, chain step and notice goes to the parent once per
   worker, then by number (the engine reuses them across facts), and the parent builds
-  with ``_decision``'s fast constructors. The decision id stays deferred, as with one
-  process: the worker ships what the id is hashed from, not the hash.
+  with ``_decision``'s fast constructors, each decision as the host takes it. The
+  decision id stays deferred, as with one process, computed when read from the chunk
+  as it was sent (``_Snapshot``). Even so, sending and rebuilding cost about as much as
+  deciding, so ``evaluate_many``'s own process decides a part of the chunks itself,
+  as much as keeps it and the workers busy (see ``_in_order``).
 * **Failures**: workers ignore SIGINT (Ctrl-C reaches the whole process group; the parent
   decides how a run ends) and are shut down by the parent however it stops. A worker that
   dies raises an ``EcorulesError`` in the parent instead of hanging it; an exception raised
@@ -84,6 +87,14 @@ if TYPE_CHECKING:
     from ._pack import Engine, Pack
     from ._versions import VersionOn
 
+SHARE_STEP = 0.05
+"""How much the part of the chunks ``evaluate_many``'s own process decides (see
+``_in_order``) moves after each chunk a worker sent back: up when that chunk was not back
+yet when its turn came (the workers are behind), down when it was (this process is)."""
+MAX_SHARE = 0.9
+"""At most this part of the chunks is decided by ``evaluate_many``'s own process."""
+FIRST_SHARE = 0.0
+"""The part it starts with: none, until the workers are seen to fall behind."""
 CHUNK_SIZE = 256
 """Facts per chunk: enough that a chunk's round trip (pickling, a queue, a wake-up) is
 small beside deciding it, few enough that the chunks in flight hold little memory."""
@@ -171,37 +182,53 @@ _matcher: object = None
 _day: date | None = None
 
 
-def _start(recipe: _Recipe, day: date, version_on: VersionOn, version: str | None) -> None:
+def _start(
+    recipe: _Recipe, day: date, version_on: VersionOn, version: str | None, limit: int
+) -> None:
     """A worker's initializer: ignore Ctrl-C (the parent ends the run) and build the pack."""
     global _evaluate, _matcher, _day, _encoder
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from ._pack import _by_version
 
     # The parent's parts and its revision: decisions carry the same revision, and the same
     # decision ids (seeded from it and the notices), as the parent's own would.
     pack = _build(recipe)
     _day = day
-    _encoder = _Encoder()
-    _evaluate = pack._compiled.evaluate
-    _matcher = pack._matcher
+    _encoder = _Encoder(limit)
+    _evaluate, _matcher = _deciders(pack, version_on, version)
+
+
+def _deciders(
+    pack: Pack, version_on: VersionOn, version: str | None
+) -> tuple[Callable[..., Decision], object]:
+    """What decides a fact with ``pack`` (and the matcher it takes), as ``evaluate_many``
+    decides it."""
+    from ._pack import _by_version
+
     if pack._versions or version is not None or version_on != "start":
-        _evaluate = partial(_by_version, pack, version_on=version_on, version=version)
+        return partial(_by_version, pack, version_on=version_on, version=version), None
+    return pack._compiled.evaluate, pack._matcher
 
 
 def _decide(items: list[Any], lines: bool) -> tuple[int, list[Decision | RefusedFact]]:
     """A chunk decided (``_each``): the number of rows and the results."""
+    assert _evaluate is not None and _day is not None, "a worker decides only after _start"
     rows = [0]
-    results = list(_each(items, lines, rows))
+    results = list(_each(items, lines, rows, _evaluate, _matcher, _day))
     return rows[0], results
 
 
-def _each(items: list[Any], lines: bool, rows: list[int]) -> Iterator[Decision | RefusedFact]:
+def _each(
+    items: list[Any],
+    lines: bool,
+    rows: list[int],
+    evaluate: Callable[..., Decision],
+    matcher: object,
+    day: date,
+) -> Iterator[Decision | RefusedFact]:
     """A chunk decided as ``Pack.evaluate_many`` decides it with ``errors="collect"``
     (keep the two in step: tests compare them), positions counted from 1 within the
     chunk; with ``lines``, the items are JSON Lines ``(number, bytes)`` to parse first.
     Yields the results one by one; ``rows[0]`` is then the number of rows."""
-    evaluate, matcher, day = _evaluate, _matcher, _day
-    assert evaluate is not None, "a worker decides only after _start"
     position = 0
     for item in items:
         fact = item
@@ -275,10 +302,12 @@ def _write(
 
 INTERN_LIMIT = 1 << 16
 """Objects a worker remembers having sent (and the parent keeps, per worker) before both
-forget them all at once: actions, chain steps, notices, lists of matched rules and the
-parts every decision of a pack version shares. 65,536 of at most a few hundred bytes each:
-about 20 MB per worker on each side at worst. The engine reuses actions and chain steps
-across facts (one per obligation, status and date), so the table rarely fills."""
+forget them all at once: actions, chain steps, notices, a decision's chain-actions-warnings
+combination, lists of matched rules, and the parts every decision of a pack version
+shares. 65,536 of at most a few hundred bytes each: some 20 MB per worker on each side at
+worst. The engine reuses actions and chain steps across facts (one per obligation, status
+and date); combinations repeat less, so on a ledger of distinct facts the table fills
+every 100,000 facts or so, and the chunk after that is sent whole."""
 
 _FIELDS = [f.name for f in fields(Decision)]
 _PARTS = ("closure_chain", "actions", "warnings")
@@ -376,13 +405,14 @@ class _Encoder:
     starts afresh: the parent reads one worker's chunks in the order it wrote them (in
     input order, which is the order the worker took them in)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
         self.token = os.urandom(8)
         self.numbers: dict[Any, int] = {}
         self.kept: list[Any] = []
 
     def encode(self, results: Iterable[Decision | RefusedFact], rows: list[int]) -> bytes:
-        fresh = len(self.kept) >= INTERN_LIMIT
+        fresh = len(self.kept) >= self.limit
         if fresh:
             self.numbers.clear()
             self.kept.clear()
@@ -405,10 +435,12 @@ class _Encoder:
 
         def refs(*parts: tuple[Any, ...]) -> int:
             chain, actions, warnings = parts
-            key = (len(chain), len(actions), *map(id, chain + actions + warnings))
+            # Warnings by value: the engine makes a new notice for each fact it warns about.
+            key = (len(chain), *map(id, chain + actions), warnings)
             found = number(key)
             if found is None:
-                found = add(key, parts, _TUPLES, tuple(map(each, parts)))
+                # Its parts keep their ids (each is kept itself): nothing more to hold.
+                found = add(key, None, _TUPLES, tuple(map(each, parts)))
             return found
 
         def shared(values: tuple[Any, ...]) -> int:
@@ -469,7 +501,9 @@ class _Decoder:
         self.pack = pack
         self.day = day
 
-    def decode(self, data: bytes, sent: bytes) -> tuple[int, Iterator[Decision | RefusedFact]]:
+    def decode(
+        self, data: bytes, sent: bytes
+    ) -> tuple[list[int], Iterator[Decision | RefusedFact]]:
         """The rows of a chunk and its results, each decision built as it is taken (so
         that none outlives the host's use of it: a chunk's worth of objects alive at
         once would each survive a garbage collection, and make the next ones longer).
@@ -484,7 +518,7 @@ class _Decoder:
                 table.append(tuple([tuple(map(get, numbers)) for numbers in values]))
             else:
                 table.append(builders[kind](*values))
-        return rows, self._results(out, table.__getitem__, _Snapshot(sent, self.pack, self.day))
+        return [rows], self._results(out, table.__getitem__, _Snapshot(sent, self.pack, self.day))
 
     @staticmethod
     def _results(
@@ -501,8 +535,10 @@ _encoder: _Encoder | None = None
 def _decide_objects(data: bytes) -> bytes:
     """A pickled chunk of facts decided (``_decide``), the results encoded for the parent."""
     assert _encoder is not None, "a worker decides only after _start"
+    assert _evaluate is not None and _day is not None
     rows = [0]
-    return _encoder.encode(_each(pickle.loads(data), False, rows), rows)
+    results = _each(pickle.loads(data), False, rows, _evaluate, _matcher, _day)
+    return _encoder.encode(results, rows)
 
 
 def _ready() -> None:
@@ -562,11 +598,21 @@ def _in_order(
     workers: int,
     chunks: Iterator[Any],
     task: Callable[[Any], Any],
-) -> Generator[Any, None, None]:
-    """``task`` of each of ``chunks`` (see ``_chunks``), run by ``workers`` processes, in
-    input order, with at most ``2 × workers`` chunks in flight. An exception raised by
-    ``chunks`` comes after the results of the chunks read before it; the workers are gone
-    when this ends, however it ends."""
+    prepare: Callable[[Any], Any] | None = None,
+    local: Callable[[Any], Any] | None = None,
+) -> Generator[tuple[Any, Any], None, None]:
+    """``task`` of each of ``chunks`` (see ``_chunks``; ``prepare``d first when given),
+    run by ``workers`` processes, in input order, with at most ``2 × workers`` chunks in
+    flight: yields what was sent and the task's result. An exception raised by ``chunks``
+    comes after the results of the chunks read before it; the workers are gone when this
+    ends, however it ends.
+
+    With ``local``, this process decides a part of the chunks too, ``local(chunk)`` when
+    its turn comes (yielded with ``None`` as what was sent): a part that grows while the
+    workers fall behind and shrinks while they keep up (``SHARE_STEP``). For
+    ``evaluate_many`` rebuilding a decision in this process costs a good part of deciding
+    it (see ``_Encoder``), so this process and the workers, sharing the cores, each take
+    the work they do best; a chunk decided here costs nothing to send or rebuild."""
     executor = None
     try:
         with _signals_held():
@@ -577,16 +623,20 @@ def _in_order(
                 workers,
                 mp_context=multiprocessing.get_context(start_method()),
                 initializer=_start,
-                initargs=(_recipe(pack), day, version_on, version),
+                initargs=(_recipe(pack), day, version_on, version, INTERN_LIMIT),
             )
             for _ in range(workers):
                 executor.submit(_ready)
-        pending: deque[Future[Any]] = deque()
+        # In input order: (a future, what was sent) or (None, a chunk this process takes).
+        pending: deque[tuple[Future[Any] | None, Any]] = deque()
         failure: Exception | None = None
         exhausted = False
+        sent = 0
+        share, credit = FIRST_SHARE, 0.0  # the part of the chunks decided here, its count
+
         while True:
             try:
-                while not exhausted and len(pending) < 2 * workers:
+                while not exhausted and sent < 2 * workers and len(pending) < 4 * workers:
                     try:
                         chunk = next(chunks)
                     except StopIteration:
@@ -595,16 +645,34 @@ def _in_order(
                     except Exception as exc:  # the facts' own: raised after what came before
                         failure, exhausted = exc, True
                         break
-                    pending.append(executor.submit(task, chunk))
+                    credit += share
+                    if credit >= 1:
+                        credit -= 1
+                        pending.append((None, chunk))
+                        continue
+                    payload = chunk if prepare is None else prepare(chunk)
+                    pending.append((executor.submit(task, payload), payload))
+                    sent += 1
                 if not pending:
                     break
-                done = pending.popleft().result()
+                future, payload = pending.popleft()
+                if future is None:
+                    assert local is not None
+                    done = local(payload)
+                else:
+                    if local is not None:
+                        # Waiting for a worker: take more chunks here; not waiting: fewer.
+                        waited = not future.done()
+                        share += SHARE_STEP if waited else -SHARE_STEP
+                        share = min(MAX_SHARE, max(0.0, share))
+                    sent -= 1
+                    done = future.result()
             except BrokenProcessPool:  # from submit too, once the pool knows
                 raise EcorulesError(
                     "a worker process ended abruptly (killed, or out of memory?); "
                     "the run is incomplete"
                 ) from None
-            yield done
+            yield (None if future is None else payload), done
         if failure is not None:
             raise failure
     finally:
@@ -631,22 +699,34 @@ def evaluate_in_processes(
     refused: list[RefusedFact] = []
     before = 0
     decode = _Decoder(pack, day).decode
-    # Each chunk pickled here, once, to bytes (which the executor passes as they are),
-    # and kept until its results are back: deferred decision ids are computed from it.
-    sent: deque[bytes] = deque()
+    evaluate, matcher = _deciders(pack, version_on, version)
 
-    def chunks() -> Iterator[bytes]:
-        for chunk in _chunks(facts, chunk_size):
-            data = pickle.dumps(chunk, protocol=5)
-            sent.append(data)
-            yield data
+    def local(chunk: list[Any]) -> tuple[list[int], Iterator[Decision | RefusedFact]]:
+        # Decided as the host takes them, as with one process (a chunk of decisions held
+        # at once would survive garbage collections, and cost more than deciding them).
+        rows = [0]
+        return rows, _each(chunk, False, rows, evaluate, matcher, day)
 
+    def prepare(chunk: list[Any]) -> bytes:
+        # Pickled here, once, to bytes (which the executor passes as they are), and kept
+        # with the results: deferred decision ids are computed from it when read.
+        return pickle.dumps(chunk, protocol=5)
+
+    run = _in_order(
+        pack,
+        day,
+        version_on,
+        version,
+        workers,
+        _chunks(facts, chunk_size),
+        _decide_objects,
+        prepare,
+        local,
+    )
     # closing: the workers stop as soon as this does, not when the generator is collected
-    with closing(
-        _in_order(pack, day, version_on, version, workers, chunks(), _decide_objects)
-    ) as run:
-        for data in run:
-            rows, results = decode(data, sent.popleft())
+    with closing(run):
+        for sent, done in run:
+            rows, results = done if sent is None else decode(done, sent)
             for result in results:
                 if isinstance(result, RefusedFact):
                     result = replace(result, position=before + result.position)
@@ -654,7 +734,7 @@ def evaluate_in_processes(
                         refused.append(result)
                         continue
                 yield result
-            before += rows
+            before += rows[0]  # once the chunk is done: a chunk decided here counts as it goes
     if refused:
         raise BatchError(refused)
 
@@ -685,7 +765,7 @@ def write_in_processes(
     task = partial(_write, lines=lines, fmt=fmt)
     chunks = _chunks(rows, chunk_size)
     with closing(_in_order(pack, as_of, version_on, version, workers, chunks, task)) as run:
-        for count, chunk_decided, pieces in run:
+        for _, (count, chunk_decided, pieces) in run:
             for piece in pieces:
                 if isinstance(piece, bytes):
                     write(piece)
