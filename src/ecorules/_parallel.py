@@ -77,9 +77,10 @@ from ._decision import (
     new_decision,
 )
 from ._errors import BatchError, EcorulesError, FactError
-from ._fact import parse_as_of
+from ._fact import parse_as_of, read_fact
 from ._ledger import CSV_COLUMNS, LedgerRow, csv_rows, json_row, jsonl_line
 from ._report import RefusedFact
+from ._revision import decision_id
 
 if TYPE_CHECKING:
     from ._calendar import CalendarNotice, WorkingCalendar
@@ -477,9 +478,6 @@ class _Snapshot:
 
     def decision_id(self, position: int, version: str | None) -> str:
         """The id, as the deciding pack's engine hashes it (see ``Pack.evaluate``)."""
-        from ._fact import read_fact
-        from ._revision import decision_id
-
         facts = self.facts
         if facts is None:  # read once per chunk; two threads may both read it: the same
             facts = self.facts = pickle.loads(self.data)
