@@ -337,13 +337,13 @@ def _codec() -> tuple[Callable[..., tuple[Any, ...]], Callable[..., Decision]]:
     """Two functions generated from ``Decision``'s fields, as ``_decision`` generates its
     constructors (one call per decision instead of a loop over its fields):
 
-    * ``encode(d, refs, shared, interned, raw_id)``: the decision as a tuple of plain
-      values (strings, numbers, None: nothing the parent's garbage collector must keep
-      track of): the fields that vary from fact to fact, then the numbers of its chain
-      steps, actions and warnings (``refs``), of its shared parts (``shared``) and of its
-      matched rules (``interned``),
-      and its id as read from the slot: ``True`` when the id is still deferred (reading
-      the attribute would hash the fact there and then).
+    * ``encode(d, number, missed, raw_id)``: the decision as a tuple of plain values
+      (strings, numbers, None: nothing the parent's garbage collector must keep track
+      of): the fields that vary from fact to fact, then the numbers (``number``, or
+      ``missed`` the first time) of its chain steps, actions and warnings together, of
+      its shared parts and of its matched rules, and its id as read from the slot:
+      ``True`` when the id is still deferred (reading the attribute would hash the fact
+      there and then). The lookups are inline: this runs for every decision.
     * ``decode(v, part, late, position)``: the decision back, ``part`` giving each
       numbered object; a deferred id is deferred again, to ``late(position, version)``.
     """
@@ -351,9 +351,9 @@ def _codec() -> tuple[Callable[..., tuple[Any, ...]], Callable[..., Decision]]:
     at = {name: i for i, name in enumerate(vary)}
     refs, shared, interned, ident = range(len(vary), len(vary) + 4)
     encoded = [f"d.{name}" for name in vary] + [
-        f"refs(d.{_PARTS[0]}, d.{_PARTS[1]}, d.{_PARTS[2]})",
-        "shared(get_shared(d))",
-        f"interned(d.{_INTERNED[0]})",
+        "p",
+        "c",
+        "i",
         "True if type(raw) is Deferred else raw",
     ]
     decoded = []
@@ -373,7 +373,24 @@ def _codec() -> tuple[Callable[..., tuple[Any, ...]], Callable[..., Decision]]:
             )
     source = "\n".join(
         [
-            "def encode(d, refs, shared, interned, raw_id):",
+            "def encode(d, number, missed, raw_id):",
+            f"    chain = d.{_PARTS[0]}",
+            f"    actions = d.{_PARTS[1]}",
+            f"    warnings = d.{_PARTS[2]}",
+            # Warnings by value: the engine makes a new notice for each fact it warns about.
+            "    key = (len(chain), *map(id, chain + actions), warnings)",
+            "    p = number(key)",
+            "    if p is None:",
+            "        p = missed(PARTS, key, (chain, actions, warnings))",
+            "    shared = get_shared(d)",
+            "    key = tuple(map(id, shared))",
+            "    c = number(key)",
+            "    if c is None:",
+            "        c = missed(SHARED, key, shared)",
+            f"    key = d.{_INTERNED[0]}",
+            "    i = number(key)",
+            "    if i is None:",
+            "        i = missed(INTERNED, key, key)",
             "    raw = raw_id(d)",
             f"    return ({', '.join(encoded)})",
             "def decode(v, part, late, position):",
@@ -386,6 +403,9 @@ def _codec() -> tuple[Callable[..., tuple[Any, ...]], Callable[..., Decision]]:
         "new_decision": new_decision,
         "Deferred": Deferred,
         "get_shared": attrgetter(*_SHARED),
+        "PARTS": _TUPLES,
+        "SHARED": _TUPLE,
+        "INTERNED": _TUPLE,
     }
     exec(source, namespace)  # the source is built above from the class's own fields
     return namespace["encode"], namespace["decode"]
@@ -421,42 +441,29 @@ class _Encoder:
         number = numbers.get
         new: list[tuple[int, tuple[Any, ...]]] = []
 
-        def add(key: Any, kept_as: Any, kind: int, values: tuple[Any, ...]) -> int:
-            numbers[key] = len(kept)
-            kept.append(kept_as)
-            new.append((kind, values))
-            return len(kept) - 1
-
         def each(parts: tuple[Any, ...]) -> tuple[int, ...]:
             for part in parts:
                 if id(part) not in numbers:
                     kind = _PART_TYPES.index(type(part))
-                    add(id(part), part, kind, _PART_FIELDS[kind](part))
+                    numbers[id(part)] = len(kept)
+                    kept.append(part)  # its id stays its own while it is kept
+                    new.append((kind, _PART_FIELDS[kind](part)))
             return tuple([numbers[id(part)] for part in parts])
 
-        def refs(*parts: tuple[Any, ...]) -> int:
-            chain, actions, warnings = parts
-            # Warnings by value: the engine makes a new notice for each fact it warns about.
-            key = (len(chain), *map(id, chain + actions), warnings)
-            found = number(key)
-            if found is None:
-                # Its parts keep their ids (each is kept itself): nothing more to hold.
-                found = add(key, None, _TUPLES, tuple(map(each, parts)))
-            return found
-
-        def shared(values: tuple[Any, ...]) -> int:
-            key = tuple(map(id, values))
-            found = number(key)
-            return add(key, values, _TUPLE, values) if found is None else found
-
-        def interned(values: tuple[str, ...]) -> int:
-            found = number(values)
-            return add(values, values, _TUPLE, values) if found is None else found
+        def missed(kind: int, key: Any, values: tuple[Any, ...]) -> int:
+            """The number of something not sent before, sent now: a decision's chain
+            steps, actions and warnings as numbers (sending each one not sent before),
+            or values that are sent as they are (kept: the key holds their ids)."""
+            sent = tuple(map(each, values)) if kind == _TUPLES else values
+            numbers[key] = len(kept)
+            kept.append(None if kind == _TUPLES else values)
+            new.append((kind, sent))
+            return len(kept) - 1
 
         encode, raw_id = _encode_decision, _read_raw_id
         # Each decision encoded as soon as it is made: none outlives its fact.
         out = [
-            encode(result, refs, shared, interned, raw_id) if type(result) is Decision else result
+            encode(result, number, missed, raw_id) if type(result) is Decision else result
             for result in results
         ]
         return pickle.dumps((self.token, fresh, new, rows[0], out), protocol=5)
