@@ -156,7 +156,7 @@ def breakdown() -> None:
     facts = [fact for fact, _ in workload(pack, DISTINCT)]
     day = date.fromisoformat(AS_OF)
     n = len(facts)
-    chunks = [facts[i : i + P.CHUNK_SIZE] for i in range(0, n, P.CHUNK_SIZE)]
+    chunks = [facts[i : i + P.LIBRARY_CHUNK_SIZE] for i in range(0, n, P.LIBRARY_CHUNK_SIZE)]
     sent = [pickle.dumps(chunk, protocol=5) for chunk in chunks]
     P._start(P._recipe(pack), day, "start", None, P.INTERN_LIMIT)  # this process as a worker
     evaluate, matcher = P._deciders(pack, "start", None)
