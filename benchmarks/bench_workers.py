@@ -161,7 +161,7 @@ def breakdown() -> None:
     P._start(P._recipe(pack), day, "start", None, P.INTERN_LIMIT)  # this process as a worker
     evaluate, matcher = P._deciders(pack, "start", None)
     # Two rounds: the first fills the tables, the second is a run under way.
-    replies = [P._decide_objects(data) for data in sent + sent]
+    replies = [P._decide_objects(data)[0] for data in sent + sent]
     # What this process holds (the facts, the replies, two packs) out of the garbage
     # collector's sight, as a worker's or a host's small heap would be: the collector's
     # work grows with the heap, and each part here is then timed as in a lean process.
@@ -213,12 +213,15 @@ def breakdown() -> None:
     ):
         print(f"  {name:<46} {value:6.2f}")
     overhead = parent + worker - t1
-    share = max(0.0, min(1.0, (worker - parent) / (t1 + worker - parent)))
-    wall = share * t1 + (1 - share) * parent
+    share = P._Share(2)  # what evaluate_many chooses from these costs, on two cores
+    share.cores = 2
+    share.costs = {"here": t1, "back": parent, "worker": worker}
+    part = min((i / 20 for i in range(19)), key=share.time_per_fact)
+    wall = share.time_per_fact(part)
     print(
         f"  every part beside deciding: {overhead:.2f} µs; bound on 2 cores with the parent "
         f"deciding nothing itself: 2·T1/(T1 + parts) = {2 * t1 / (t1 + overhead):.2f}x;\n"
-        f"  with the parent deciding the share that balances the cores ({share:.0%}): "
+        f"  with the parent deciding the share that balances the cores ({part:.0%}): "
         f"{t1 / wall:.2f}x"
     )
 

@@ -237,7 +237,7 @@ def test_the_chunks_this_process_decides_itself_fit_in_order(
 ) -> None:
     # every other chunk decided by evaluate_many's own process, whatever the workers do
     monkeypatch.setattr(_parallel, "FIRST_SHARE", 0.5)
-    monkeypatch.setattr(_parallel, "SHARE_STEP", 0.0)
+    monkeypatch.setattr(_parallel, "ADAPT", False)
     batch: list[Any] = facts(700)
     batch[3] = "not a mapping"
     one = list(shidian.evaluate_many(batch, AS_OF))

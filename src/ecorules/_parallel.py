@@ -51,6 +51,7 @@ import os
 import pickle
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -88,14 +89,13 @@ if TYPE_CHECKING:
     from ._pack import Engine, Pack
     from ._versions import VersionOn
 
-SHARE_STEP = 0.05
-"""How much the part of the chunks ``evaluate_many``'s own process decides (see
-``_in_order``) moves after each chunk a worker sent back: up when that chunk was not back
-yet when its turn came (the workers are behind), down when it was (this process is)."""
+FIRST_SHARE = 0.25
+"""The part of the chunks ``evaluate_many``'s own process decides itself (see ``_Share``)
+until what each part costs has been measured: enough to measure it."""
 MAX_SHARE = 0.9
 """At most this part of the chunks is decided by ``evaluate_many``'s own process."""
-FIRST_SHARE = 0.0
-"""The part it starts with: none, until the workers are seen to fall behind."""
+ADAPT = True
+"""Whether that part follows the costs measured (tests hold it still)."""
 CHUNK_SIZE = 256
 """Facts per chunk: enough that a chunk's round trip (pickling, a queue, a wake-up) is
 small beside deciding it, few enough that the chunks in flight hold little memory."""
@@ -543,13 +543,60 @@ class _Decoder:
 _encoder: _Encoder | None = None
 
 
-def _decide_objects(data: bytes) -> bytes:
-    """A pickled chunk of facts decided (``_decide``), the results encoded for the parent."""
+def _decide_objects(data: bytes) -> tuple[bytes, float]:
+    """A pickled chunk of facts decided (``_decide``), the results encoded for the parent,
+    and the CPU seconds that took (see ``_Share``)."""
     assert _encoder is not None, "a worker decides only after _start"
     assert _evaluate is not None and _day is not None
+    started = time.process_time()
     rows = [0]
     results = _each(pickle.loads(data), False, rows, _evaluate, _matcher, _day)
-    return _encoder.encode(results, rows)
+    return _encoder.encode(results, rows), time.process_time() - started
+
+
+class _Share:
+    """Which chunks ``evaluate_many``'s own process decides itself, and how many.
+
+    A chunk decided here costs this process ``here`` CPU seconds a fact (deciding, and
+    the host's own use of the results); one decided by a worker costs this process
+    ``back`` (pickling the facts, rebuilding the decisions, the host's use) and the
+    worker ``worker``. Rebuilding costs a good part of deciding (see ``_Encoder``), so on
+    few cores the quickest run has this process decide a part itself: the part that
+    makes the run's time per fact least, which is the largest of the cores' work shared
+    by all, this process's own work, and the workers' (each on a core of its own at
+    most). Each cost is measured as the run goes (a moving average), so the part follows
+    the host, the pack and the machine; until each is known, ``FIRST_SHARE``."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.cores = min(available_cores(), workers + 1)
+        self.part = FIRST_SHARE
+        self.credit = 0.0
+        self.costs: dict[str, float] = {}
+
+    def here(self) -> bool:
+        """Whether the next chunk is decided here (so that ``part`` of them are)."""
+        self.credit += self.part
+        if self.credit >= 1:
+            self.credit -= 1
+            return True
+        return False
+
+    def note(self, kind: str, seconds: float) -> None:
+        """A chunk's cost a fact, of a ``kind`` above."""
+        before = self.costs.get(kind)
+        self.costs[kind] = seconds if before is None else 0.7 * before + 0.3 * seconds
+        if ADAPT and len(self.costs) == 3:
+            self.part = min(
+                (i / 20 for i in range(int(MAX_SHARE * 20) + 1)), key=self.time_per_fact
+            )
+
+    def time_per_fact(self, part: float) -> float:
+        """What a fact takes with ``part`` of the chunks decided here."""
+        here, back, worker = self.costs["here"], self.costs["back"], self.costs["worker"]
+        mine = part * here + (1 - part) * back
+        theirs = (1 - part) * worker
+        return max((mine + theirs) / self.cores, mine, theirs / self.workers)
 
 
 def _ready() -> None:
@@ -619,11 +666,9 @@ def _in_order(
     ends, however it ends.
 
     With ``local``, this process decides a part of the chunks too, ``local(chunk)`` when
-    its turn comes (yielded with ``None`` as what was sent): a part that grows while the
-    workers fall behind and shrinks while they keep up (``SHARE_STEP``). For
-    ``evaluate_many`` rebuilding a decision in this process costs a good part of deciding
-    it (see ``_Encoder``), so this process and the workers, sharing the cores, each take
-    the work they do best; a chunk decided here costs nothing to send or rebuild."""
+    its turn comes (yielded with ``None`` as what was sent), the part ``_Share`` finds
+    quickest from what each kind of chunk costs; ``task`` then returns its result with
+    the CPU seconds it took, and only the result is yielded."""
     executor = None
     try:
         with _signals_held():
@@ -638,12 +683,13 @@ def _in_order(
             )
             for _ in range(workers):
                 executor.submit(_ready)
-        # In input order: (a future, what was sent) or (None, a chunk this process takes).
-        pending: deque[tuple[Future[Any] | None, Any]] = deque()
+        # In input order: (a future, what was sent, its facts) or (None, a chunk this
+        # process takes, its facts).
+        pending: deque[tuple[Future[Any] | None, Any, int]] = deque()
         failure: Exception | None = None
         exhausted = False
         sent = 0
-        share, credit = FIRST_SHARE, 0.0  # the part of the chunks decided here, its count
+        share = _Share(workers)
 
         while True:
             try:
@@ -656,34 +702,36 @@ def _in_order(
                     except Exception as exc:  # the facts' own: raised after what came before
                         failure, exhausted = exc, True
                         break
-                    credit += share
-                    if credit >= 1:
-                        credit -= 1
-                        pending.append((None, chunk))
+                    if local is not None and share.here():
+                        pending.append((None, chunk, len(chunk)))
                         continue
                     payload = chunk if prepare is None else prepare(chunk)
-                    pending.append((executor.submit(task, payload), payload))
+                    pending.append((executor.submit(task, payload), payload, len(chunk)))
                     sent += 1
                 if not pending:
                     break
-                future, payload = pending.popleft()
+                future, payload, count = pending.popleft()
                 if future is None:
                     assert local is not None
                     done = local(payload)
                 else:
-                    if local is not None:
-                        # Waiting for a worker: take more chunks here; not waiting: fewer.
-                        waited = not future.done()
-                        share += SHARE_STEP if waited else -SHARE_STEP
-                        share = min(MAX_SHARE, max(0.0, share))
                     sent -= 1
                     done = future.result()
+                    if local is not None:
+                        done, seconds = done
+                        share.note("worker", seconds / count)
             except BrokenProcessPool:  # from submit too, once the pool knows
                 raise EcorulesError(
                     "a worker process ended abruptly (killed, or out of memory?); "
                     "the run is incomplete"
                 ) from None
+            # What this process spends on a chunk, the host's use of its results included
+            # (the results are made as they are taken), from here to the next chunk.
+            started = time.process_time()
             yield (None if future is None else payload), done
+            if local is not None:
+                spent = (time.process_time() - started) / count
+                share.note("here" if future is None else "back", spent)
         if failure is not None:
             raise failure
     finally:
