@@ -18,7 +18,8 @@ How it works, and why:
   builds its own Pack from them once, in the pool's initializer: the very text and calendar
   of the parent's pack, without rereading a directory that may have changed since (which
   would decide with another revision than the one the parent loaded).
-* **Order and memory**: facts go out in chunks (``CHUNK_SIZE``), at most ``2 × workers``
+* **Order and memory**: facts go out in chunks (``CHUNK_SIZE``; ``LIBRARY_CHUNK_SIZE`` for
+  ``evaluate_many``), at most ``2 × workers``
   chunks in flight, and results are taken back chunk by chunk in input order: memory stays
   flat however long the ledger, and output is in input order whatever finishes first.
 * **Refusals**: a worker numbers the rows of its chunk from 1; the parent, which sees the
@@ -34,8 +35,8 @@ How it works, and why:
   with ``_decision``'s fast constructors, each decision as the host takes it. The
   decision id stays deferred, as with one process, computed when read from the chunk
   as it was sent (``_Snapshot``). Even so, sending and rebuilding cost about as much as
-  deciding, so ``evaluate_many``'s own process decides a part of the chunks itself,
-  as much as keeps it and the workers busy (see ``_in_order``).
+  deciding, so ``evaluate_many``'s own process decides a part of the chunks itself, the
+  part that makes a fact quickest by the costs it measures as it goes (``_Share``).
 * **Failures**: workers ignore SIGINT (Ctrl-C reaches the whole process group; the parent
   decides how a run ends) and are shut down by the parent however it stops. A worker that
   dies raises an ``EcorulesError`` in the parent instead of hanging it; an exception raised
