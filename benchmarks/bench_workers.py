@@ -10,7 +10,7 @@ Two measures, each run in a fresh process for workers=1 and workers=N:
   --workers w`` over a JSON Lines ledger of the same facts, written to a file.
 
 With ``--breakdown``, the library path's parts are timed one by one in this process
-(CPU time per fact, the best of three, on the same facts; the setup frozen out of the
+(CPU time per fact, the best of five, on the same facts; the setup frozen out of the
 garbage collector's sight, as in a lean process), and the speed-up they allow
 on two cores is printed: the parent and the workers share the cores, so with the parent
 deciding nothing itself it is at most 2·T1 / (T1 + every part's cost per fact).
@@ -134,9 +134,9 @@ def measured(command: list[str]) -> tuple[float, str, float, float, float, float
 
 
 def _per_fact(run: Callable[[], object], n: int) -> float:
-    """The best of three CPU times of ``run``, in microseconds per fact."""
+    """The best of five CPU times of ``run``, in microseconds per fact."""
     best = float("inf")
-    for _ in range(3):
+    for _ in range(5):
         start = time.process_time()
         run()
         best = min(best, time.process_time() - start)
@@ -212,7 +212,7 @@ def breakdown() -> None:
         ("a decision id when read, on workers (parent)", id_parent),
     ):
         print(f"  {name:<46} {value:6.2f}")
-    overhead = parent + worker - t1
+    overhead = parent_pickle + unpickle + encode + rebuilt
     share = P._Share(2)  # what evaluate_many chooses from these costs, on two cores
     share.cores = 2
     share.costs = {"here": t1, "back": parent, "worker": worker}
