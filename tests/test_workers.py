@@ -256,6 +256,32 @@ def test_the_chunks_this_process_decides_itself_fit_in_order(
     assert [r.position for r in two if isinstance(r, RefusedFact)][:4] == [4, 6, 8, 97]
 
 
+class Unpicklable(dict):  # type: ignore[type-arg]
+    """A fact mapping that will not pickle (as a host's view of a database row may not)."""
+
+    def __reduce__(self) -> Any:
+        raise TypeError("cannot pickle this row")
+
+
+def test_facts_that_do_not_pickle_are_decided_in_this_process_in_their_place(
+    shidian: ecorules.Pack,
+) -> None:
+    batch: list[Any] = facts(300)
+    batch[130] = Unpicklable(batch[130])
+    one = list(shidian.evaluate_many(batch, AS_OF))
+    run = evaluate_in_processes(
+        shidian,
+        iter(batch),
+        AS_OF,
+        errors="collect",
+        version_on="start",
+        version=None,
+        workers=2,
+        chunk_size=50,
+    )
+    assert list(run) == one
+
+
 def test_the_tables_of_sent_parts_stay_bounded_and_are_emptied_on_both_sides_together(
     shidian: ecorules.Pack, monkeypatch: pytest.MonkeyPatch
 ) -> None:

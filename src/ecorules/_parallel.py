@@ -706,7 +706,13 @@ def _in_order(
                     if local is not None and share.here():
                         pending.append((None, chunk, len(chunk)))
                         continue
-                    payload = chunk if prepare is None else prepare(chunk)
+                    try:
+                        payload = chunk if prepare is None else prepare(chunk)
+                    except Exception:  # facts that do not pickle: decided here, as they can be
+                        if local is None:
+                            raise
+                        pending.append((None, chunk, len(chunk)))
+                        continue
                     pending.append((executor.submit(task, payload), payload, len(chunk)))
                     sent += 1
                 if not pending:
