@@ -61,7 +61,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from functools import partial
-from itertools import islice
+from itertools import count, islice
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
@@ -340,7 +340,7 @@ _TUPLES = 4
 """The kind of a decision's chain steps, actions and warnings: three tuples of numbers."""
 
 
-def _codec() -> tuple[Callable[..., tuple[Any, ...]], Callable[..., Decision]]:
+def _codec() -> tuple[Callable[..., tuple[Any, ...]], Callable[..., Callable[..., Any]]]:
     """Two functions generated from ``Decision``'s fields, as ``_decision`` generates its
     constructors (one call per decision instead of a loop over its fields):
 
@@ -351,8 +351,10 @@ def _codec() -> tuple[Callable[..., tuple[Any, ...]], Callable[..., Decision]]:
       its shared parts and of its matched rules, and its id as read from the slot:
       ``True`` when the id is still deferred (reading the attribute would hash the fact
       there and then). The lookups are inline: this runs for every decision.
-    * ``decode(v, part, late, position)``: the decision back, ``part`` giving each
-      numbered object; a deferred id is deferred again, to ``late(position, version)``.
+    * ``decoder(part, late)``: a function ``decode(v, position)`` giving the decision
+      back (a refusal as it is), ``part`` giving each numbered object; a deferred id is
+      deferred again, to ``late(position, version)``. One per chunk, used through
+      ``map``: no Python frame between decisions but the decision's own.
     """
     vary = [n for n in _FIELDS if n not in (*_PARTS, *_SHARED, *_INTERNED, "decision_id")]
     at = {name: i for i, name in enumerate(vary)}
@@ -400,10 +402,14 @@ def _codec() -> tuple[Callable[..., tuple[Any, ...]], Callable[..., Decision]]:
             "        i = missed(INTERNED, key, key)",
             "    raw = raw_id(d)",
             f"    return ({', '.join(encoded)})",
-            "def decode(v, part, late, position):",
-            f"    p = part(v[{refs}])",
-            f"    c = part(v[{shared}])",
-            f"    return new_decision({', '.join(decoded)})",
+            "def decoder(part, late):",
+            "    def decode(v, position):",
+            "        if type(v) is not tuple:",  # a refusal, as it is
+            "            return v",
+            f"        p = part(v[{refs}])",
+            f"        c = part(v[{shared}])",
+            f"        return new_decision({', '.join(decoded)})",
+            "    return decode",
         ]
     )
     namespace: dict[str, Any] = {
@@ -415,10 +421,10 @@ def _codec() -> tuple[Callable[..., tuple[Any, ...]], Callable[..., Decision]]:
         "INTERNED": _TUPLE,
     }
     exec(source, namespace)  # the source is built above from the class's own fields
-    return namespace["encode"], namespace["decode"]
+    return namespace["encode"], namespace["decoder"]
 
 
-_encode_decision, _decode_decision = _codec()
+_encode_decision, _decoder = _codec()
 _read_raw_id = Decision.__dict__["decision_id"].slot.__get__
 
 
@@ -536,9 +542,7 @@ class _Decoder:
     def _results(
         out: list[Any], part: Callable[[int], Any], snapshot: _Snapshot
     ) -> Iterator[Decision | RefusedFact]:
-        decode, late = _decode_decision, snapshot.decision_id
-        for position, values in enumerate(out):
-            yield decode(values, part, late, position) if type(values) is tuple else values
+        return map(_decoder(part, snapshot.decision_id), out, count())
 
 
 _encoder: _Encoder | None = None
