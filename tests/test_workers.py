@@ -3,6 +3,7 @@ and refusals in the same order, the same output bytes, and no process left behin
 
 from __future__ import annotations
 
+import copy
 import json
 import multiprocessing
 import os
@@ -15,8 +16,9 @@ from typing import Any
 import pytest
 
 import ecorules
-from ecorules import BatchError, Decision, EcorulesError, RefusedFact
+from ecorules import BatchError, Decision, EcorulesError, RefusedFact, _parallel
 from ecorules._cli import main
+from ecorules._decision import Deferred
 from ecorules._ledger import read_ledger
 from ecorules._parallel import evaluate_in_processes
 
@@ -200,6 +202,118 @@ def test_order_is_kept_across_chunk_boundaries(shidian: ecorules.Pack) -> None:
     ids = [r.fact_id if isinstance(r, Decision) else r.position for r in results]
     assert ids[:8] == ["F0", "F1", "F2", "F3", "F4", 6, "F6", 8]
     assert ids[-1] == "F1000"
+
+
+def raw_id(decision: Decision) -> object:
+    """The id's slot as it is, without computing a deferred id (which reading would)."""
+    return type(decision).__dict__["decision_id"].slot.__get__(decision)
+
+
+def test_decision_ids_on_two_workers_are_computed_when_read_from_the_facts_as_decided(
+    shidian: ecorules.Pack,
+) -> None:
+    batch = facts(900)
+    kept = copy.deepcopy(batch)
+    two = list(shidian.evaluate_many(batch, AS_OF, workers=2))
+    decided = [r for r in two if isinstance(r, Decision)]
+    # still deferred, as with one process: a host that never reads ids does not pay
+    assert all(type(raw_id(d)) is Deferred for d in decided)
+    # the host changes its dicts after the call (ids, dates, categories)...
+    for item in batch:
+        item["id"] = "changed"
+        item["events"]["transferred"] = "2024-01-02"
+        item["category"] = "nonesuch"
+    # ...and reads the ids only now: those of the facts as they were decided
+    one = list(shidian.evaluate_many(kept, AS_OF))
+    assert [d.decision_id for d in decided] == [
+        r.decision_id for r in one if isinstance(r, Decision)
+    ]
+    assert two == one
+    assert len({d.decision_id for d in decided}) == len(decided)
+
+
+def test_the_chunks_this_process_decides_itself_fit_in_order(
+    shidian: ecorules.Pack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every other chunk decided by evaluate_many's own process, whatever the workers do
+    monkeypatch.setattr(_parallel, "FIRST_SHARE", 0.5)
+    monkeypatch.setattr(_parallel, "ADAPT", False)
+    batch: list[Any] = facts(700)
+    batch[3] = "not a mapping"
+    one = list(shidian.evaluate_many(batch, AS_OF))
+    run = evaluate_in_processes(
+        shidian,
+        iter(batch),
+        AS_OF,
+        errors="collect",
+        version_on="start",
+        version=None,
+        workers=2,
+        chunk_size=9,
+    )
+    two = list(run)
+    assert two == one
+    assert [r.position for r in two if isinstance(r, RefusedFact)][:4] == [4, 6, 8, 97]
+
+
+class Unpicklable(dict):  # type: ignore[type-arg]
+    """A fact mapping that will not pickle (as a host's view of a database row may not)."""
+
+    def __reduce__(self) -> Any:
+        raise TypeError("cannot pickle this row")
+
+
+def test_facts_that_do_not_pickle_are_decided_in_this_process_in_their_place(
+    shidian: ecorules.Pack,
+) -> None:
+    batch: list[Any] = facts(300)
+    batch[130] = Unpicklable(batch[130])
+    one = list(shidian.evaluate_many(batch, AS_OF))
+    run = evaluate_in_processes(
+        shidian,
+        iter(batch),
+        AS_OF,
+        errors="collect",
+        version_on="start",
+        version=None,
+        workers=2,
+        chunk_size=50,
+    )
+    assert list(run) == one
+
+
+def test_the_tables_of_sent_parts_stay_bounded_and_are_emptied_on_both_sides_together(
+    shidian: ecorules.Pack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit, sizes, fresh = 60, [], []
+
+    class Watched(_parallel._Decoder):
+        def decode(self, data: bytes, sent: bytes) -> Any:
+            fresh.append(_parallel.pickle.loads(data)[1])
+            result = super().decode(data, sent)
+            sizes.append(max(len(t) for t in self.tables.values()))
+            return result
+
+    monkeypatch.setattr(_parallel, "INTERN_LIMIT", limit)  # the workers get it from here
+    monkeypatch.setattr(_parallel, "_Decoder", Watched)
+    batch = facts(1500)
+    one = list(shidian.evaluate_many(batch, AS_OF))
+    two = list(
+        evaluate_in_processes(
+            shidian,
+            iter(batch),
+            AS_OF,
+            errors="collect",
+            version_on="start",
+            version=None,
+            workers=2,
+            chunk_size=16,
+        )
+    )
+    assert two == one
+    assert sum(fresh) >= 4  # both workers emptied their tables, more than once
+    # at most the limit, plus what one chunk of 16 decisions adds before the next check
+    assert max(sizes) < limit + 16 * 25
 
 
 def test_an_exception_from_the_facts_comes_after_the_results_before_it(

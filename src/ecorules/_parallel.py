@@ -18,7 +18,8 @@ How it works, and why:
   builds its own Pack from them once, in the pool's initializer: the very text and calendar
   of the parent's pack, without rereading a directory that may have changed since (which
   would decide with another revision than the one the parent loaded).
-* **Order and memory**: facts go out in chunks (``CHUNK_SIZE``), at most ``2 × workers``
+* **Order and memory**: facts go out in chunks (``CHUNK_SIZE``; ``LIBRARY_CHUNK_SIZE`` for
+  ``evaluate_many``), at most ``2 × workers``
   chunks in flight, and results are taken back chunk by chunk in input order: memory stays
   flat however long the ledger, and output is in input order whatever finishes first.
 * **Refusals**: a worker numbers the rows of its chunk from 1; the parent, which sees the
@@ -27,7 +28,15 @@ How it works, and why:
   parsing it knows it is blank).
 * **Transfer**: for the command line, workers parse JSON Lines rows from their bytes and
   return the output already written (JSON Lines or CSV bytes): the parent only moves
-  bytes. Pickling decisions back and forth costs about as much as deciding them.
+  bytes. For the library, whose host wants ``Decision`` objects, rebuilding them in the
+  parent is the price of every core, so the wire is cut to what the parent must build
+  (see ``_Encoder``): each action, chain step and notice goes to the parent once per
+  worker, then by number (the engine reuses them across facts), and the parent builds
+  with ``_decision``'s fast constructors, each decision as the host takes it. The
+  decision id stays deferred, as with one process, computed when read from the chunk
+  as it was sent (``_Snapshot``). Even so, sending and rebuilding cost about as much as
+  deciding, so ``evaluate_many``'s own process decides a part of the chunks itself, the
+  part that makes a fact quickest by the costs it measures as it goes (``_Share``).
 * **Failures**: workers ignore SIGINT (Ctrl-C reaches the whole process group; the parent
   decides how a run ends) and are shut down by the parent however it stops. A worker that
   dies raises an ``EcorulesError`` in the parent instead of hanging it; an exception raised
@@ -40,8 +49,10 @@ import csv
 import io
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -50,17 +61,28 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from functools import partial
-from itertools import islice
-from multiprocessing.reduction import ForkingPickler
+from itertools import count, islice
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
-from ._decision import Action, CalendarIdentity, ChainStepState, Decision, Notice, _adapter
+from ._decision import (
+    Action,
+    CalendarIdentity,
+    ChainStepState,
+    Decision,
+    Deferred,
+    Notice,
+    _adapter,
+    new_action,
+    new_chain_step,
+    new_decision,
+)
 from ._errors import BatchError, EcorulesError, FactError
-from ._fact import parse_as_of
+from ._fact import parse_as_of, read_fact
 from ._ledger import CSV_COLUMNS, LedgerRow, csv_rows, json_row, jsonl_line
 from ._report import RefusedFact
+from ._revision import decision_id
 
 if TYPE_CHECKING:
     from ._calendar import CalendarNotice, WorkingCalendar
@@ -68,9 +90,22 @@ if TYPE_CHECKING:
     from ._pack import Engine, Pack
     from ._versions import VersionOn
 
+FIRST_SHARE = 0.25
+"""The part of the chunks ``evaluate_many``'s own process decides itself (see ``_Share``)
+until what each part costs has been measured: enough to measure it."""
+MAX_SHARE = 0.9
+"""At most this part of the chunks is decided by ``evaluate_many``'s own process."""
+ADAPT = True
+"""Whether that part follows the costs measured (tests hold it still)."""
 CHUNK_SIZE = 256
 """Facts per chunk: enough that a chunk's round trip (pickling, a queue, a wake-up) is
 small beside deciding it, few enough that the chunks in flight hold little memory."""
+LIBRARY_CHUNK_SIZE = 1024
+"""Facts per chunk for ``evaluate_many``, whose parent has more to do per chunk (and whose
+executor threads wait for the host's thread to let go of the interpreter): fewer, larger
+round trips measured better (shared 2-core machine, 300,000 facts: 11.3–13.7 µs a fact
+against 14.4–18.6 with 256; noisy). A decision whose id is not read yet holds its chunk
+as sent, about 80 KB."""
 
 AUTO_BYTES = 8 << 20
 """The command line decides a ledger file at least this large (8 MiB: 40,000 to 90,000
@@ -155,40 +190,53 @@ _matcher: object = None
 _day: date | None = None
 
 
-def _start(recipe: _Recipe, day: date, version_on: VersionOn, version: str | None) -> None:
+def _start(
+    recipe: _Recipe, day: date, version_on: VersionOn, version: str | None, limit: int
+) -> None:
     """A worker's initializer: ignore Ctrl-C (the parent ends the run) and build the pack."""
-    global _evaluate, _matcher, _day
+    global _evaluate, _matcher, _day, _encoder
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from ._pack import _by_version
 
     # The parent's parts and its revision: decisions carry the same revision, and the same
     # decision ids (seeded from it and the notices), as the parent's own would.
     pack = _build(recipe)
     _day = day
-    for cls in (Decision, Action, ChainStepState, Notice):
-        ForkingPickler.register(cls, _by_fields(cls))
-    _evaluate = pack._compiled.evaluate
-    _matcher = pack._matcher
+    _encoder = _Encoder(limit)
+    _evaluate, _matcher = _deciders(pack, version_on, version)
+
+
+def _deciders(
+    pack: Pack, version_on: VersionOn, version: str | None
+) -> tuple[Callable[..., Decision], object]:
+    """What decides a fact with ``pack`` (and the matcher it takes), as ``evaluate_many``
+    decides it."""
+    from ._pack import _by_version
+
     if pack._versions or version is not None or version_on != "start":
-        _evaluate = partial(_by_version, pack, version_on=version_on, version=version)
-
-
-def _by_fields(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
-    """A decision part pickled as its class and field values, rebuilt by calling the class:
-    half the time of the default (``__setstate__`` looking up the fields per object), which
-    matters when decisions go back to the parent by the hundred thousand."""
-    get = attrgetter(*(f.name for f in fields(cls)))
-    return lambda obj: (cls, get(obj))
+        return partial(_by_version, pack, version_on=version_on, version=version), None
+    return pack._compiled.evaluate, pack._matcher
 
 
 def _decide(items: list[Any], lines: bool) -> tuple[int, list[Decision | RefusedFact]]:
+    """A chunk decided (``_each``): the number of rows and the results."""
+    assert _evaluate is not None and _day is not None, "a worker decides only after _start"
+    rows = [0]
+    results = list(_each(items, lines, rows, _evaluate, _matcher, _day))
+    return rows[0], results
+
+
+def _each(
+    items: list[Any],
+    lines: bool,
+    rows: list[int],
+    evaluate: Callable[..., Decision],
+    matcher: object,
+    day: date,
+) -> Iterator[Decision | RefusedFact]:
     """A chunk decided as ``Pack.evaluate_many`` decides it with ``errors="collect"``
     (keep the two in step: tests compare them), positions counted from 1 within the
     chunk; with ``lines``, the items are JSON Lines ``(number, bytes)`` to parse first.
-    Returns the number of rows and the results."""
-    evaluate, matcher, day = _evaluate, _matcher, _day
-    assert evaluate is not None, "a worker decides only after _start"
-    results: list[Decision | RefusedFact] = []
+    Yields the results one by one; ``rows[0]`` is then the number of rows."""
     position = 0
     for item in items:
         fact = item
@@ -201,25 +249,25 @@ def _decide(items: list[Any], lines: bool) -> tuple[int, list[Decision | Refused
         if isinstance(fact, LedgerRow):
             line, row = fact.line, fact
             if fact.error is not None:
-                results.append(RefusedFact(None, position, fact.error, line, sheet=fact.sheet))
+                yield RefusedFact(None, position, fact.error, line, sheet=fact.sheet)
                 continue
             fact = fact.fact
         try:
-            results.append(evaluate(fact, day, matcher))
+            decision = evaluate(fact, day, matcher)
         except FactError as exc:
             if row is not None:
                 exc = row.refused(exc)
-            results.append(
-                RefusedFact(
-                    exc.fact_id if isinstance(exc.fact_id, str) else None,
-                    position,
-                    str(exc),
-                    line,
-                    exc.problems,
-                    row.sheet if row is not None else None,
-                )
+            yield RefusedFact(
+                exc.fact_id if isinstance(exc.fact_id, str) else None,
+                position,
+                str(exc),
+                line,
+                exc.problems,
+                row.sheet if row is not None else None,
             )
-    return position, results
+        else:
+            yield decision
+    rows[0] = position
 
 
 def _write(
@@ -258,6 +306,302 @@ def _write(
                 writer.writerows(csv_rows(result))
         pieces.append(text.getvalue().encode("utf-8"))
     return rows, decided, [p for p in pieces if p]
+
+
+INTERN_LIMIT = 1 << 16
+"""Objects a worker remembers having sent (and the parent keeps, per worker) before both
+forget them all at once: actions, chain steps, notices, a decision's chain-actions-warnings
+combination, lists of matched rules, and the parts every decision of a pack version
+shares. 65,536 of at most a few hundred bytes each: some 20 MB per worker on each side at
+worst. The engine reuses actions and chain steps across facts (one per obligation, status
+and date); combinations repeat less, so on a ledger of distinct facts the table fills
+every 100,000 facts or so, and the chunk after that is sent whole."""
+
+_FIELDS = [f.name for f in fields(Decision)]
+_PARTS = ("closure_chain", "actions", "warnings")
+"""A decision's chain steps, actions and warnings: sent as one number in the table, for
+the three tuples, each of numbers in the table (decisions of facts alike share them)."""
+_SHARED = ("pack", "as_of", "provenance", "explanation", "calendar", "revision", "version")
+"""The same objects in every decision of one pack version in one run: sent as one number."""
+_INTERNED = ("matched_rules",)
+"""Tuples of strings that repeat: sent once each, by value, then as a number."""
+_PART_TYPES = (Action, ChainStepState, Notice)
+_PART_FIELDS = tuple(attrgetter(*(f.name for f in fields(cls))) for cls in _PART_TYPES)
+
+
+def _values(*values: Any) -> tuple[Any, ...]:
+    return values
+
+
+_BUILDERS: tuple[Callable[..., Any], ...] = (new_action, new_chain_step, Notice, _values)
+"""How the parent builds each kind of object in the table, from its field values."""
+_TUPLE = 3
+_TUPLES = 4
+"""The kind of a decision's chain steps, actions and warnings: three tuples of numbers."""
+
+
+def _codec() -> tuple[Callable[..., tuple[Any, ...]], Callable[..., Callable[..., Any]]]:
+    """Two functions generated from ``Decision``'s fields, as ``_decision`` generates its
+    constructors (one call per decision instead of a loop over its fields):
+
+    * ``encode(d, number, missed, raw_id)``: the decision as a tuple of plain values
+      (strings, numbers, None: nothing the parent's garbage collector must keep track
+      of): the fields that vary from fact to fact, then the numbers (``number``, or
+      ``missed`` the first time) of its chain steps, actions and warnings together, of
+      its shared parts and of its matched rules, and its id as read from the slot:
+      ``True`` when the id is still deferred (reading the attribute would hash the fact
+      there and then). The lookups are inline: this runs for every decision.
+    * ``decoder(part, late)``: a function ``decode(v, position)`` giving the decision
+      back (a refusal as it is), ``part`` giving each numbered object; a deferred id is
+      deferred again, to ``late(position, version)``. One per chunk, used through
+      ``map``: no Python frame between decisions but the decision's own.
+    """
+    vary = [n for n in _FIELDS if n not in (*_PARTS, *_SHARED, *_INTERNED, "decision_id")]
+    at = {name: i for i, name in enumerate(vary)}
+    refs, shared, interned, ident = range(len(vary), len(vary) + 4)
+    encoded = [f"d.{name}" for name in vary] + [
+        "p",
+        "c",
+        "i",
+        "True if type(raw) is Deferred else raw",
+    ]
+    decoded = []
+    for name in _FIELDS:
+        if name in at:
+            decoded.append(f"v[{at[name]}]")
+        elif name in _PARTS:
+            decoded.append(f"p[{_PARTS.index(name)}]")
+        elif name in _SHARED:
+            decoded.append(f"c[{_SHARED.index(name)}]")
+        elif name in _INTERNED:
+            decoded.append(f"part(v[{interned}])")
+        else:  # the id
+            version = f"c[{_SHARED.index('version')}]"
+            decoded.append(
+                f"Deferred(late, (position, {version})) if v[{ident}] is True else v[{ident}]"
+            )
+    source = "\n".join(
+        [
+            "def encode(d, number, missed, raw_id):",
+            f"    chain = d.{_PARTS[0]}",
+            f"    actions = d.{_PARTS[1]}",
+            f"    warnings = d.{_PARTS[2]}",
+            # Warnings by value: the engine makes a new notice for each fact it warns about.
+            "    key = (len(chain), *map(id, chain + actions), warnings)",
+            "    p = number(key)",
+            "    if p is None:",
+            "        p = missed(PARTS, key, (chain, actions, warnings))",
+            "    shared = get_shared(d)",
+            "    key = tuple(map(id, shared))",
+            "    c = number(key)",
+            "    if c is None:",
+            "        c = missed(SHARED, key, shared)",
+            f"    key = d.{_INTERNED[0]}",
+            "    i = number(key)",
+            "    if i is None:",
+            "        i = missed(INTERNED, key, key)",
+            "    raw = raw_id(d)",
+            f"    return ({', '.join(encoded)})",
+            "def decoder(part, late):",
+            "    def decode(v, position):",
+            "        if type(v) is not tuple:",  # a refusal, as it is
+            "            return v",
+            f"        p = part(v[{refs}])",
+            f"        c = part(v[{shared}])",
+            f"        return new_decision({', '.join(decoded)})",
+            "    return decode",
+        ]
+    )
+    namespace: dict[str, Any] = {
+        "new_decision": new_decision,
+        "Deferred": Deferred,
+        "get_shared": attrgetter(*_SHARED),
+        "PARTS": _TUPLES,
+        "SHARED": _TUPLE,
+        "INTERNED": _TUPLE,
+    }
+    exec(source, namespace)  # the source is built above from the class's own fields
+    return namespace["encode"], namespace["decoder"]
+
+
+_encode_decision, _decoder = _codec()
+_read_raw_id = Decision.__dict__["decision_id"].slot.__get__
+
+
+class _Encoder:
+    """A worker's side of the wire for decisions (``_decide_objects``).
+
+    A decision goes as a tuple of plain values (see ``_codec``), its other parts as
+    numbers in a table both sides keep: an object the worker has not sent before goes
+    once, as its kind and field values, and gets the next number. The worker knows
+    objects by identity, so it holds them (an id is unique only while its object lives).
+    When the table is full both sides empty it, the worker saying so in the chunk that
+    starts afresh: the parent reads one worker's chunks in the order it wrote them (in
+    input order, which is the order the worker took them in)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.token = os.urandom(8)
+        self.numbers: dict[Any, int] = {}
+        self.kept: list[Any] = []
+
+    def encode(self, results: Iterable[Decision | RefusedFact], rows: list[int]) -> bytes:
+        fresh = len(self.kept) >= self.limit
+        if fresh:
+            self.numbers.clear()
+            self.kept.clear()
+        numbers, kept = self.numbers, self.kept
+        number = numbers.get
+        new: list[tuple[int, tuple[Any, ...]]] = []
+
+        def each(parts: tuple[Any, ...]) -> tuple[int, ...]:
+            for part in parts:
+                if id(part) not in numbers:
+                    kind = _PART_TYPES.index(type(part))
+                    numbers[id(part)] = len(kept)
+                    kept.append(part)  # its id stays its own while it is kept
+                    new.append((kind, _PART_FIELDS[kind](part)))
+            return tuple([numbers[id(part)] for part in parts])
+
+        def missed(kind: int, key: Any, values: tuple[Any, ...]) -> int:
+            """The number of something not sent before, sent now: a decision's chain
+            steps, actions and warnings as numbers (sending each one not sent before),
+            or values that are sent as they are (kept: the key holds their ids)."""
+            sent = tuple(map(each, values)) if kind == _TUPLES else values
+            numbers[key] = len(kept)
+            kept.append(None if kind == _TUPLES else values)
+            new.append((kind, sent))
+            return len(kept) - 1
+
+        encode, raw_id = _encode_decision, _read_raw_id
+        # Each decision encoded as soon as it is made: none outlives its fact.
+        out = [
+            encode(result, number, missed, raw_id) if type(result) is Decision else result
+            for result in results
+        ]
+        return pickle.dumps((self.token, fresh, new, rows[0], out), protocol=5)
+
+
+class _Snapshot:
+    """A chunk of facts as the parent sent it (its pickle): what a deferred decision id
+    is computed from when the host first reads it. The id is of the fact as it was when
+    it was decided, whatever the host has done to its own dicts since, as with one
+    process (where the id is hashed from a private, normalised copy)."""
+
+    __slots__ = ("data", "day", "facts", "pack")
+
+    def __init__(self, data: bytes, pack: Pack, day: date):
+        self.data = data
+        self.pack = pack
+        self.day = day
+        self.facts: list[Any] | None = None
+
+    def decision_id(self, position: int, version: str | None) -> str:
+        """The id, as the deciding pack's engine hashes it (see ``Pack.evaluate``)."""
+        facts = self.facts
+        if facts is None:  # read once per chunk; two threads may both read it: the same
+            facts = self.facts = pickle.loads(self.data)
+        fact = facts[position]
+        if isinstance(fact, LedgerRow):
+            fact = fact.fact
+        target = self.pack
+        if version is not None:
+            target = next(v for v in self.pack._versions if v.version == version)
+        engine = target._compiled
+        return decision_id(engine.seed, engine.check_fact(read_fact(fact)), self.day)
+
+
+class _Decoder:
+    """The parent's side: a table per worker, rebuilt as ``_Encoder`` says."""
+
+    def __init__(self, pack: Pack, day: date) -> None:
+        self.tables: dict[bytes, list[Any]] = {}
+        self.pack = pack
+        self.day = day
+
+    def decode(
+        self, data: bytes, sent: bytes
+    ) -> tuple[list[int], Iterator[Decision | RefusedFact]]:
+        """The rows of a chunk and its results, each decision built as it is taken (so
+        that none outlives the host's use of it: a chunk's worth of objects alive at
+        once would each survive a garbage collection, and make the next ones longer).
+        ``sent`` is the chunk of facts as it was sent."""
+        token, fresh, new, rows, out = pickle.loads(data)
+        table = self.tables.get(token)
+        if table is None or fresh:
+            table = self.tables[token] = []
+        builders, get = _BUILDERS, table.__getitem__
+        for kind, values in new:
+            if kind == _TUPLES:
+                table.append(tuple([tuple(map(get, numbers)) for numbers in values]))
+            else:
+                table.append(builders[kind](*values))
+        return [rows], self._results(out, table.__getitem__, _Snapshot(sent, self.pack, self.day))
+
+    @staticmethod
+    def _results(
+        out: list[Any], part: Callable[[int], Any], snapshot: _Snapshot
+    ) -> Iterator[Decision | RefusedFact]:
+        return map(_decoder(part, snapshot.decision_id), out, count())
+
+
+_encoder: _Encoder | None = None
+
+
+def _decide_objects(data: bytes) -> tuple[bytes, float]:
+    """A pickled chunk of facts decided (``_decide``), the results encoded for the parent,
+    and the CPU seconds that took (see ``_Share``)."""
+    assert _encoder is not None, "a worker decides only after _start"
+    assert _evaluate is not None and _day is not None
+    started = time.process_time()
+    rows = [0]
+    results = _each(pickle.loads(data), False, rows, _evaluate, _matcher, _day)
+    return _encoder.encode(results, rows), time.process_time() - started
+
+
+class _Share:
+    """Which chunks ``evaluate_many``'s own process decides itself, and how many.
+
+    A chunk decided here costs this process ``here`` CPU seconds a fact (deciding, and
+    the host's own use of the results); one decided by a worker costs this process
+    ``back`` (pickling the facts, rebuilding the decisions, the host's use) and the
+    worker ``worker``. Rebuilding costs a good part of deciding (see ``_Encoder``), so on
+    few cores the quickest run has this process decide a part itself: the part that
+    makes the run's time per fact least, which is the largest of the cores' work shared
+    by all, this process's own work, and the workers' (each on a core of its own at
+    most). Each cost is measured as the run goes (a moving average), so the part follows
+    the host, the pack and the machine; until each is known, ``FIRST_SHARE``."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.cores = min(available_cores(), workers + 1)
+        self.part = FIRST_SHARE
+        self.credit = 0.0
+        self.costs: dict[str, float] = {}
+
+    def here(self) -> bool:
+        """Whether the next chunk is decided here (so that ``part`` of them are)."""
+        self.credit += self.part
+        if self.credit >= 1:
+            self.credit -= 1
+            return True
+        return False
+
+    def note(self, kind: str, seconds: float) -> None:
+        """A chunk's cost a fact, of a ``kind`` above."""
+        before = self.costs.get(kind)
+        self.costs[kind] = seconds if before is None else 0.7 * before + 0.3 * seconds
+        if ADAPT and len(self.costs) == 3:
+            self.part = min(
+                (i / 20 for i in range(int(MAX_SHARE * 20) + 1)), key=self.time_per_fact
+            )
+
+    def time_per_fact(self, part: float) -> float:
+        """What a fact takes with ``part`` of the chunks decided here."""
+        here, back, worker = self.costs["here"], self.costs["back"], self.costs["worker"]
+        mine = part * here + (1 - part) * back
+        theirs = (1 - part) * worker
+        return max((mine + theirs) / self.cores, mine, theirs / self.workers)
 
 
 def _ready() -> None:
@@ -315,14 +659,21 @@ def _in_order(
     version_on: VersionOn,
     version: str | None,
     workers: int,
-    items: Iterable[Any],
-    task: Callable[[list[Any]], Any],
-    chunk_size: int,
-) -> Generator[Any, None, None]:
-    """``task`` of each chunk of ``items``, run by ``workers`` processes, in input order,
-    with at most ``2 × workers`` chunks in flight. An exception raised by ``items`` comes
-    after the results of the chunks read before it; the workers are gone when this ends,
-    however it ends."""
+    chunks: Iterator[Any],
+    task: Callable[[Any], Any],
+    prepare: Callable[[Any], Any] | None = None,
+    local: Callable[[Any], Any] | None = None,
+) -> Generator[tuple[Any, Any], None, None]:
+    """``task`` of each of ``chunks`` (see ``_chunks``; ``prepare``d first when given),
+    run by ``workers`` processes, in input order, with at most ``2 × workers`` chunks in
+    flight: yields what was sent and the task's result. An exception raised by ``chunks``
+    comes after the results of the chunks read before it; the workers are gone when this
+    ends, however it ends.
+
+    With ``local``, this process decides a part of the chunks too, ``local(chunk)`` when
+    its turn comes (yielded with ``None`` as what was sent), the part ``_Share`` finds
+    quickest from what each kind of chunk costs; ``task`` then returns its result with
+    the CPU seconds it took, and only the result is yielded."""
     executor = None
     try:
         with _signals_held():
@@ -333,35 +684,65 @@ def _in_order(
                 workers,
                 mp_context=multiprocessing.get_context(start_method()),
                 initializer=_start,
-                initargs=(_recipe(pack), day, version_on, version),
+                initargs=(_recipe(pack), day, version_on, version, INTERN_LIMIT),
             )
             for _ in range(workers):
                 executor.submit(_ready)
-        pending: deque[Future[Any]] = deque()
-        chunks = _chunks(items, chunk_size)
+        # In input order: (a future, what was sent, its facts) or (None, a chunk this
+        # process takes, its facts).
+        pending: deque[tuple[Future[Any] | None, Any, int]] = deque()
         failure: Exception | None = None
         exhausted = False
+        sent = 0
+        share = _Share(workers)
+
         while True:
-            while not exhausted and len(pending) < 2 * workers:
-                try:
-                    chunk = next(chunks)
-                except StopIteration:
-                    exhausted = True
-                    break
-                except Exception as exc:  # the facts' own: raised after what came before
-                    failure, exhausted = exc, True
-                    break
-                pending.append(executor.submit(task, chunk))
-            if not pending:
-                break
             try:
-                done = pending.popleft().result()
-            except BrokenProcessPool:
+                while not exhausted and sent < 2 * workers and len(pending) < 4 * workers:
+                    try:
+                        chunk = next(chunks)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    except Exception as exc:  # the facts' own: raised after what came before
+                        failure, exhausted = exc, True
+                        break
+                    if local is not None and share.here():
+                        pending.append((None, chunk, len(chunk)))
+                        continue
+                    try:
+                        payload = chunk if prepare is None else prepare(chunk)
+                    except Exception:  # facts that do not pickle: decided here, as they can be
+                        if local is None:
+                            raise
+                        pending.append((None, chunk, len(chunk)))
+                        continue
+                    pending.append((executor.submit(task, payload), payload, len(chunk)))
+                    sent += 1
+                if not pending:
+                    break
+                future, payload, count = pending.popleft()
+                if future is None:
+                    assert local is not None
+                    done = local(payload)
+                else:
+                    sent -= 1
+                    done = future.result()
+                    if local is not None:
+                        done, seconds = done
+                        share.note("worker", seconds / count)
+            except BrokenProcessPool:  # from submit too, once the pool knows
                 raise EcorulesError(
                     "a worker process ended abruptly (killed, or out of memory?); "
                     "the run is incomplete"
                 ) from None
-            yield done
+            # What this process spends on a chunk, the host's use of its results included
+            # (the results are made as they are taken), from here to the next chunk.
+            started = time.process_time()
+            yield (None if future is None else payload), done
+            if local is not None:
+                spent = (time.process_time() - started) / count
+                share.note("here" if future is None else "back", spent)
         if failure is not None:
             raise failure
     finally:
@@ -380,19 +761,42 @@ def evaluate_in_processes(
     version_on: VersionOn,
     version: str | None,
     workers: int,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int = LIBRARY_CHUNK_SIZE,
 ) -> Iterator[Decision | RefusedFact]:
     """``Pack.evaluate_many`` on ``workers`` processes: the same results, in the same order."""
     check_workers(workers)
     day = parse_as_of(as_of)
     refused: list[RefusedFact] = []
     before = 0
-    task = partial(_decide, lines=False)
+    decode = _Decoder(pack, day).decode
+    evaluate, matcher = _deciders(pack, version_on, version)
+
+    def local(chunk: list[Any]) -> tuple[list[int], Iterator[Decision | RefusedFact]]:
+        # Decided as the host takes them, as with one process (a chunk of decisions held
+        # at once would survive garbage collections, and cost more than deciding them).
+        rows = [0]
+        return rows, _each(chunk, False, rows, evaluate, matcher, day)
+
+    def prepare(chunk: list[Any]) -> bytes:
+        # Pickled here, once, to bytes (which the executor passes as they are), and kept
+        # with the results: deferred decision ids are computed from it when read.
+        return pickle.dumps(chunk, protocol=5)
+
+    run = _in_order(
+        pack,
+        day,
+        version_on,
+        version,
+        workers,
+        _chunks(facts, chunk_size),
+        _decide_objects,
+        prepare,
+        local,
+    )
     # closing: the workers stop as soon as this does, not when the generator is collected
-    with closing(
-        _in_order(pack, day, version_on, version, workers, facts, task, chunk_size)
-    ) as run:
-        for rows, results in run:
+    with closing(run):
+        for sent, done in run:
+            rows, results = done if sent is None else decode(done, sent)
             for result in results:
                 if isinstance(result, RefusedFact):
                     result = replace(result, position=before + result.position)
@@ -400,7 +804,7 @@ def evaluate_in_processes(
                         refused.append(result)
                         continue
                 yield result
-            before += rows
+            before += rows[0]  # once the chunk is done: a chunk decided here counts as it goes
     if refused:
         raise BatchError(refused)
 
@@ -429,10 +833,9 @@ def write_in_processes(
     write = _byte_writer(out, after_text=fmt == "csv")
     decided = refused = before = 0
     task = partial(_write, lines=lines, fmt=fmt)
-    with closing(
-        _in_order(pack, as_of, version_on, version, workers, rows, task, chunk_size)
-    ) as run:
-        for count, chunk_decided, pieces in run:
+    chunks = _chunks(rows, chunk_size)
+    with closing(_in_order(pack, as_of, version_on, version, workers, chunks, task)) as run:
+        for _, (count, chunk_decided, pieces) in run:
             for piece in pieces:
                 if isinstance(piece, bytes):
                     write(piece)
