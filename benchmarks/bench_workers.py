@@ -51,7 +51,7 @@ from bench_core import workload
 import ecorules
 
 def main():
-    pack = ecorules.load_pack("shidian", calendar_notices=())
+    pack = ecorules.load_pack("shidian", calendar_notices=(), engine={engine!r})
     distinct = [fact for fact, _ in workload(pack, {distinct})]
     stream = (distinct[i % len(distinct)] for i in range({n}))
     start = time.perf_counter()
@@ -232,6 +232,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", choices=("library", "cli"))
     parser.add_argument(
+        "--engine",
+        choices=("native", "durable"),
+        default="native",
+        help="the library's engine (durable: deciding costs ~10x what sending costs)",
+    )
+    parser.add_argument(
         "--breakdown", action="store_true", help="time the library path's parts, then stop"
     )
     args = parser.parse_args()
@@ -246,7 +252,9 @@ def main() -> None:
     if args.only in (None, "library"):
         print("\nlibrary: deque(evaluate_many(stream, as_of, workers=w), maxlen=0)")
         for workers in (1, args.workers):
-            code = LIBRARY.format(here=here, n=n, distinct=DISTINCT, as_of=AS_OF, workers=workers)
+            code = LIBRARY.format(
+                here=here, n=n, distinct=DISTINCT, as_of=AS_OF, workers=workers, engine=args.engine
+            )
             _, out, own, total, cpu, parent = measured([sys.executable, "-c", code])
             seconds = float(out)
             results.setdefault("library", {})[workers] = seconds

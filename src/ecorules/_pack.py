@@ -273,9 +273,10 @@ class Pack:
         like any other. Nothing a fact holds ends the batch; an exception raised by the
         ``facts`` iterable itself does.
 
-        ``workers=N`` decides on N processes (see "Every core" in the performance docs):
-        the same results in the same order, facts read ahead in chunks. ValueError (when
-        iteration starts) unless N is a whole number ≥ 1."""
+        ``workers=N`` decides on N worker processes and this one, which takes a measured
+        share of the chunks (see "Every core" in the performance docs): the same results
+        in the same order, facts read ahead in chunks. ValueError (when iteration starts)
+        unless N is a whole number ≥ 1."""
         if workers != 1:
             from ._parallel import evaluate_in_processes
 
