@@ -81,6 +81,20 @@ def no_workers_left() -> bool:
     return False
 
 
+def on_two_workers(pack: ecorules.Pack, batch: list[Any], chunk_size: int) -> Iterator[Any]:
+    """``evaluate_many(batch, AS_OF, workers=2)`` with chunks of ``chunk_size`` facts."""
+    return evaluate_in_processes(
+        pack,
+        iter(batch),
+        AS_OF,
+        errors="collect",
+        version_on="start",
+        version=None,
+        workers=2,
+        chunk_size=chunk_size,
+    )
+
+
 def decided_on(
     ledger: Path, out: Path, workers: str, capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, str, bytes]:
@@ -186,18 +200,7 @@ def test_a_pack_with_versions_decides_the_same_on_two_workers(
 def test_order_is_kept_across_chunk_boundaries(shidian: ecorules.Pack) -> None:
     batch = facts(1001)
     one = list(shidian.evaluate_many(batch, AS_OF))
-    results = list(
-        evaluate_in_processes(
-            shidian,
-            iter(batch),
-            AS_OF,
-            errors="collect",
-            version_on="start",
-            version=None,
-            workers=2,
-            chunk_size=7,
-        )
-    )
+    results = list(on_two_workers(shidian, batch, chunk_size=7))
     assert results == one
     ids = [r.fact_id if isinstance(r, Decision) else r.position for r in results]
     assert ids[:8] == ["F0", "F1", "F2", "F3", "F4", 6, "F6", 8]
@@ -241,16 +244,7 @@ def test_the_chunks_this_process_decides_itself_fit_in_order(
     batch: list[Any] = facts(700)
     batch[3] = "not a mapping"
     one = list(shidian.evaluate_many(batch, AS_OF))
-    run = evaluate_in_processes(
-        shidian,
-        iter(batch),
-        AS_OF,
-        errors="collect",
-        version_on="start",
-        version=None,
-        workers=2,
-        chunk_size=9,
-    )
+    run = on_two_workers(shidian, batch, chunk_size=9)
     two = list(run)
     assert two == one
     assert [r.position for r in two if isinstance(r, RefusedFact)][:4] == [4, 6, 8, 97]
@@ -269,16 +263,7 @@ def test_facts_that_do_not_pickle_are_decided_in_this_process_in_their_place(
     batch: list[Any] = facts(300)
     batch[130] = Unpicklable(batch[130])
     one = list(shidian.evaluate_many(batch, AS_OF))
-    run = evaluate_in_processes(
-        shidian,
-        iter(batch),
-        AS_OF,
-        errors="collect",
-        version_on="start",
-        version=None,
-        workers=2,
-        chunk_size=50,
-    )
+    run = on_two_workers(shidian, batch, chunk_size=50)
     assert list(run) == one
 
 
@@ -298,18 +283,7 @@ def test_the_tables_of_sent_parts_stay_bounded_and_are_emptied_on_both_sides_tog
     monkeypatch.setattr(_parallel, "_Decoder", Watched)
     batch = facts(1500)
     one = list(shidian.evaluate_many(batch, AS_OF))
-    two = list(
-        evaluate_in_processes(
-            shidian,
-            iter(batch),
-            AS_OF,
-            errors="collect",
-            version_on="start",
-            version=None,
-            workers=2,
-            chunk_size=16,
-        )
-    )
+    two = list(on_two_workers(shidian, batch, chunk_size=16))
     assert two == one
     assert sum(fresh) >= 4  # both workers emptied their tables, more than once
     # at most the limit, plus what one chunk of 16 decisions adds before the next check
