@@ -96,6 +96,22 @@ class LedgerRow:
         return FactError(problems, exc.fact_id)
 
 
+def refusal(exc: FactError, position: int, row: LedgerRow | None) -> RefusedFact:
+    """The fact at ``position`` refused for ``exc``; for a row of a ledger file, its
+    problems named by the ledger's columns, with its line and sheet. One process and the
+    workers both refuse through this, so that a refusal reads the same from either."""
+    if row is not None:  # name the ledger's column, not only the fact field
+        exc = row.refused(exc)
+    return RefusedFact(
+        exc.fact_id if isinstance(exc.fact_id, str) else None,
+        position,
+        str(exc),
+        row.line if row is not None else None,
+        exc.problems,
+        row.sheet if row is not None else None,
+    )
+
+
 LEDGER_SUFFIXES = (".jsonl", ".csv", ".xlsx")
 """Suffixes (any case) of the ledgers read as streams of rows, not as one fact."""
 

@@ -30,7 +30,7 @@ from ._errors import (
     shown,
 )
 from ._fact import Fact, parse_as_of, read_fact
-from ._ledger import LedgerRow
+from ._ledger import LedgerRow, refusal
 from ._loader import PACK_FILE, read_pack
 from ._notices import NoticeSource, calendar_identity, resolve_notices
 from ._report import RefusedFact, Report, build_report
@@ -299,11 +299,11 @@ class Pack:
 
         refused: list[RefusedFact] = []
         for position, fact in enumerate(facts, start=1):
-            line = row = None
+            row = None
             if isinstance(fact, LedgerRow):  # a row of a ledger file: refusals name its line
-                line, row = fact.line, fact
+                row = fact
                 if fact.error is not None:
-                    failure = RefusedFact(None, position, fact.error, line, sheet=fact.sheet)
+                    failure = RefusedFact(None, position, fact.error, fact.line, sheet=fact.sheet)
                     if errors == "raise":
                         refused.append(failure)
                     else:
@@ -313,16 +313,7 @@ class Pack:
             try:
                 yield evaluate(fact, day, matcher)
             except FactError as exc:
-                if row is not None:  # name the ledger's column, not only the fact field
-                    exc = row.refused(exc)
-                failure = RefusedFact(
-                    exc.fact_id if isinstance(exc.fact_id, str) else None,
-                    position,
-                    str(exc),
-                    line,
-                    exc.problems,
-                    row.sheet if row is not None else None,
-                )
+                failure = refusal(exc, position, row)
                 if errors == "raise":
                     refused.append(failure)
                 else:

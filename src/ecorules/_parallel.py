@@ -80,7 +80,7 @@ from ._decision import (
 )
 from ._errors import BatchError, EcorulesError, FactError
 from ._fact import parse_as_of, read_fact
-from ._ledger import CSV_COLUMNS, LedgerRow, csv_rows, json_row, jsonl_line
+from ._ledger import CSV_COLUMNS, LedgerRow, csv_rows, json_row, jsonl_line, refusal
 from ._report import RefusedFact
 from ._revision import decision_id
 
@@ -245,26 +245,17 @@ def _each(
             if fact is None:  # a blank line is no row
                 continue
         position += 1
-        line = row = None
+        row = None
         if isinstance(fact, LedgerRow):
-            line, row = fact.line, fact
+            row = fact
             if fact.error is not None:
-                yield RefusedFact(None, position, fact.error, line, sheet=fact.sheet)
+                yield RefusedFact(None, position, fact.error, fact.line, sheet=fact.sheet)
                 continue
             fact = fact.fact
         try:
             decision = evaluate(fact, day, matcher)
         except FactError as exc:
-            if row is not None:
-                exc = row.refused(exc)
-            yield RefusedFact(
-                exc.fact_id if isinstance(exc.fact_id, str) else None,
-                position,
-                str(exc),
-                line,
-                exc.problems,
-                row.sheet if row is not None else None,
-            )
+            yield refusal(exc, position, row)
         else:
             yield decision
     rows[0] = position
