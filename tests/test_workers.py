@@ -7,6 +7,7 @@ import copy
 import json
 import multiprocessing
 import os
+import pickle
 import signal
 import time
 from collections.abc import Iterator
@@ -274,7 +275,7 @@ def test_the_tables_of_sent_parts_stay_bounded_and_are_emptied_on_both_sides_tog
 
     class Watched(_parallel._Decoder):
         def decode(self, data: bytes, sent: bytes) -> Any:
-            fresh.append(_parallel.pickle.loads(data)[1])
+            fresh.append(pickle.loads(data)[1])
             result = super().decode(data, sent)
             sizes.append(max(len(t) for t in self.tables.values()))
             return result
