@@ -152,7 +152,7 @@ _read_raw_id = Decision.__dict__["decision_id"].slot.__get__
 
 
 class _Encoder:
-    """A worker's side of the wire for decisions (``_decide_objects``).
+    """A worker's side of the wire for decisions (``_parallel._decide_objects`` uses it).
 
     A decision goes as a tuple of plain values (see ``_codec``), its other parts as
     numbers in a table both sides keep: an object the worker has not sent before goes
