@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+import ecorules
 from ecorules._calendar import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -31,6 +32,8 @@ from ecorules._calendar import (
     occurrences,
     official_horizon_year,
 )
+
+from .conftest import WRITTEN_THROUGH, release_carrying_a_notice_for
 
 D = date
 
@@ -47,7 +50,9 @@ def blocks(*spans: tuple[date, date]) -> list[date]:
 
 @pytest.fixture(scope="module")
 def cal() -> WorkingCalendar:
-    return build_calendar()
+    # The data as these tests were written: notices through 2026, later years predicted,
+    # so a holidays release carrying 2027's notice does not move their expectations.
+    return build_calendar(official_through=WRITTEN_THROUGH)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,14 +418,54 @@ NOTICE_2027 = CalendarNotice(
 
 def test_official_horizon(cal: WorkingCalendar) -> None:
     year = official_horizon_year()
-    assert year >= 2026
-    assert cal.horizon_year == year
-    assert cal.horizon == D(year, 12, 31)
+    assert year >= WRITTEN_THROUGH
+    whole = build_calendar()
+    assert (whole.horizon_year, whole.official_through) == (year, year)
+    assert whole.horizon == D(year, 12, 31)
+    assert (cal.horizon_year, cal.official_through) == (WRITTEN_THROUGH, WRITTEN_THROUGH)
+
+
+def test_official_through_keeps_the_calendar_of_before_a_later_notice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = build_calendar()
+    year = before.official_through + 1
+    swaps = release_carrying_a_notice_for(year, monkeypatch)
+    assert official_horizon_year() == year
+    after = build_calendar()
+    for off, on in swaps:
+        assert not after.is_working_day(off) and after.is_working_day(on)
+        assert before.is_working_day(off) and not before.is_working_day(on)
+    replayed = build_calendar(official_through=year - 1)
+    # Day for day the calendar of before the release, with its horizon.
+    assert replayed._is_work == before._is_work
+    assert (replayed.horizon_year, replayed.official_through) == (year - 1, year - 1)
+    assert build_calendar(official_through=year) is after  # the whole data: one calendar
+
+
+def test_official_through_drops_a_make_up_day_in_the_year_before_its_notice() -> None:
+    # The 2002 notice swapped 2002-01-02 off for Sat 2001-12-29 at work.
+    whole, cut = build_calendar(), build_calendar(official_through=2001)
+    assert whole.is_working_day(D(2001, 12, 29)) and not whole.is_working_day(D(2002, 1, 2))
+    assert not cut.is_working_day(D(2001, 12, 29)) and cut.is_working_day(D(2002, 1, 2))
+    # A year with no notice in between is predicted from the law alone: New Year's Day
+    # and the statutory festivals are off, no make-up workday is left.
+    assert not cut.is_working_day(D(2002, 1, 1))
+    assert cut.make_up_days_between(D(2001, 12, 31), D(2026, 12, 31)) == []
+    assert whole.make_up_days_between(D(2001, 12, 31), D(2026, 12, 31)) != []
+
+
+@pytest.mark.parametrize("year", [1999, 2099, True, "2026"])
+def test_official_through_must_be_a_year_the_data_carries(year: object) -> None:
+    with pytest.raises(ValueError, match=r"official_through must be a year from 2000 to 20"):
+        build_calendar(official_through=year)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"official_through must be a year"):
+        ecorules.load_pack("shidian", official_through=year)  # type: ignore[arg-type]
 
 
 def test_notice_moves_horizon_and_changes_results(cal: WorkingCalendar) -> None:
-    noticed = build_calendar(notices=[NOTICE_2027])
-    assert noticed.horizon_year == max(2027, official_horizon_year())
+    noticed = build_calendar(notices=[NOTICE_2027], official_through=WRITTEN_THROUGH)
+    assert noticed.horizon_year == 2027
     assert noticed.horizon == D(noticed.horizon_year, 12, 31)
     # Sat 09-25 is at work, 10-01..10-07 are off.
     assert noticed.is_working_day(D(2027, 9, 25))
@@ -439,7 +484,7 @@ def test_notice_moves_horizon_and_changes_results(cal: WorkingCalendar) -> None:
 
 
 def test_notice_replaces_the_years_predicted_holidays(cal: WorkingCalendar) -> None:
-    noticed = build_calendar(notices=[NOTICE_2027])
+    noticed = build_calendar(notices=[NOTICE_2027], official_through=WRITTEN_THROUGH)
     # New Year's Day 2027 (Friday) is predicted off, but the notice lists only October.
     assert not cal.is_working_day(D(2027, 1, 1))
     assert noticed.is_working_day(D(2027, 1, 1))
@@ -454,7 +499,7 @@ def test_notice_replaces_the_years_predicted_holidays(cal: WorkingCalendar) -> N
 
 def test_notice_for_an_official_year_replaces_its_data(cal: WorkingCalendar) -> None:
     empty_2024 = CalendarNotice(year=2024, holidays=(), workdays=())
-    replaced = build_calendar(notices=[empty_2024])
+    replaced = build_calendar(notices=[empty_2024], official_through=WRITTEN_THROUGH)
     assert replaced.is_working_day(D(2024, 10, 1))  # a Tuesday, no longer off
     assert not replaced.is_working_day(D(2024, 10, 12))  # a Saturday, no longer at work
     assert replaced.add_working_days(D(2024, 9, 27), 10) == D(2024, 10, 11)

@@ -90,3 +90,38 @@ def test_error_expectations() -> None:
     assert run(
         {"note": "no error", "as_of": "2024-10-15", "fact": FACT, "want_error": {"field": "source"}}
     ) == ["expected an error naming `source`, got a decision"]
+
+
+def test_a_case_runs_on_the_data_it_says_it_was_written_against() -> None:
+    # 10 working days after Thu 2025-12-18 (19=1, 22..26=2..6, 29..31=7..9): with 2026's
+    # notice (01-01..03 off, Sun 01-04 at work) Sun 01-04; as predicted before that notice
+    # (only 01-01 off) Fri 01-02, an estimate.
+    case = {
+        "note": "written before 2026's notice",
+        "as_of": "2025-12-19",
+        "fact": {**FACT, "events": {"transferred": "2025-12-18"}},
+        "want": {
+            "actions": {"b_submit_township_plan": {"due": "2026-01-02"}},
+            "warnings": ["calendar_beyond_horizon"],
+        },
+    }
+    assert run(case) == [
+        "action `b_submit_township_plan` due: want 2026-01-02, got 2026-01-04",
+        "warnings: want ['calendar_beyond_horizon'], got []",
+    ]
+    assert run({**case, "official_through": 2025}) == []
+
+
+def test_a_case_written_against_data_not_installed_says_so() -> None:
+    mismatches = run(
+        {
+            "note": "from the future",
+            "as_of": "2024-10-15",
+            "official_through": 2099,
+            "fact": FACT,
+            "want": {"responsible_tier": "township"},
+        }
+    )
+    assert len(mismatches) == 1
+    assert mismatches[0].startswith("official_through: official_through must be a year from")
+    assert mismatches[0].endswith("got 2099; upgrade holidays")

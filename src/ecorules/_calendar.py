@@ -72,13 +72,47 @@ def official_horizon_year() -> int:
         return max(d.year for d in workdays)
 
 
+def notice_days(year: int) -> tuple[set[date], set[date]]:
+    """The days off and make-up workdays the installed ``holidays`` data takes from ``year``'s
+    State Council notice, beyond what it computes from the law for any year (the statutory
+    festivals and their in-lieu days, which is all it has for a year with no notice).
+
+    Read from ``ChinaStaticHolidays``, the table ``holidays`` keeps the notices in: each entry
+    is a day off with the make-up workday it is swapped with (``(month, day, from_month,
+    from_day[, from_year])``), or a day off by name (``(month, day, name)``)."""
+    from holidays.countries.china import ChinaStaticHolidays
+
+    off: set[date] = set()
+    work: set[date] = set()
+    for attribute, table in vars(ChinaStaticHolidays).items():
+        if not attribute.startswith("special_public_holidays") or not isinstance(table, dict):
+            continue
+        entries = table.get(year, ())
+        for entry in (entries,) if entries and isinstance(entries[0], int) else entries:
+            off.add(date(year, entry[0], entry[1]))
+            if len(entry) >= 4 and isinstance(entry[2], int):
+                work.add(date(entry[4] if len(entry) > 4 else year, entry[2], entry[3]))
+    return off, work
+
+
 class WorkingCalendar:
     """Immutable after construction; safe to share between threads and packs."""
 
-    __slots__ = ("_cumulative", "_is_work", "_workdays", "horizon", "horizon_year")
+    __slots__ = (
+        "_cumulative",
+        "_is_work",
+        "_workdays",
+        "horizon",
+        "horizon_year",
+        "official_through",
+    )
 
     def __init__(
-        self, rest_days: Iterable[date], make_up_workdays: Iterable[date], horizon_year: int
+        self,
+        rest_days: Iterable[date],
+        make_up_workdays: Iterable[date],
+        horizon_year: int,
+        official_through: int | None = None,
     ):
         rest = {d.toordinal() for d in rest_days}
         make_up = {d.toordinal() for d in make_up_workdays}
@@ -100,6 +134,8 @@ class WorkingCalendar:
         self._workdays = workdays
         self.horizon_year = horizon_year
         self.horizon = date(horizon_year, 12, 31)
+        # The last year of the holidays data's notices used (see build_calendar).
+        self.official_through = horizon_year if official_through is None else official_through
 
     def _index(self, day: date) -> int:
         i = day.toordinal() - _BASE
@@ -166,16 +202,39 @@ CALENDAR_CACHE_SIZE: Final = 16
 new set of notices each time must not grow memory without end."""
 
 
+def check_official_through(year: int) -> int:
+    """``year`` if the installed ``holidays`` data carries its notice, else a ValueError
+    saying what it does carry."""
+    official = official_horizon_year()
+    if type(year) is not int or not FIRST_YEAR <= year <= official:
+        raise ValueError(
+            f"official_through must be a year from {FIRST_YEAR} to {official}, the last year "
+            f"whose holiday notice the installed holidays data "
+            f"({getattr(holidays, '__version__', 'unknown')}) "
+            f"carries; got {year!r}"
+        )
+    return year
+
+
 def build_calendar(
     extra_holidays: Iterable[date] = (),
     extra_workdays: Iterable[date] = (),
     notices: Iterable[CalendarNotice] = (),
+    official_through: int | None = None,
 ) -> WorkingCalendar:
-    """The China calendar with a pack's local days and a host's notices; cached per input."""
+    """The China calendar with a pack's local days and a host's notices; cached per input.
+
+    ``official_through`` uses the ``holidays`` data's notices only up to that year, and its
+    prediction after, as if the later notices were not published yet: the calendar a
+    decision made then was computed on (its ``calendar.official_through``), to replay it,
+    and the calendar a test written then expects."""
+    official = official_horizon_year()
+    if official_through is not None and check_official_through(official_through) == official:
+        official_through = None  # the whole data: the same calendar, one cache entry
     extra_h = tuple(sorted(set(extra_holidays)))
     extra_w = tuple(sorted(set(extra_workdays)))
     notice_list = tuple(sorted(notices, key=lambda n: n.year))
-    key = (extra_h, extra_w, notice_list)
+    key = (extra_h, extra_w, notice_list, official_through)
     with _cache_lock:
         cached = _cache.get(key)
         if cached is not None:
@@ -187,6 +246,13 @@ def build_calendar(
     noticed_years = {n.year for n in notice_list}
     rest = {d for d in china if d.year not in noticed_years}
     make_up = {d for d in china.weekend_workdays if d.year not in noticed_years}
+    if official_through is not None:
+        for year in range(official_through + 1, official + 1):
+            if year not in noticed_years:
+                days_off, workdays = notice_days(year)
+                rest.difference_update(days_off)
+                make_up.difference_update(workdays)
+        official = official_through
     for notice in notice_list:
         rest.update(notice.holidays)
         make_up.update(notice.workdays)
@@ -194,8 +260,7 @@ def build_calendar(
     rest.difference_update(extra_w)
     make_up.update(extra_w)
     make_up.difference_update(extra_h)
-    horizon = max([official_horizon_year(), *noticed_years])
-    calendar = WorkingCalendar(rest, make_up, horizon)
+    calendar = WorkingCalendar(rest, make_up, max([official, *noticed_years]), official)
     with _cache_lock:
         calendar = _cache.setdefault(key, calendar)
         _cache.move_to_end(key)

@@ -126,7 +126,8 @@ class CalendarIdentity(_Dumpable):
     holidays_version: str
     """The installed ``holidays`` library, whose data holds the official notices."""
     official_through: int
-    """The last year whose State Council notice that data carries."""
+    """The last year whose State Council notice from that data was used: the last it carries,
+    or an earlier year if the pack was loaded with ``official_through`` (to replay)."""
     horizon: date
     """The end of the last year with a notice, from the data or a notice file."""
     notices: tuple[NoticeIdentity, ...] = ()

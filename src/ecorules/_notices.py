@@ -425,7 +425,7 @@ def calendar_identity(
 ) -> CalendarIdentity:
     return CalendarIdentity(
         holidays_version=holidays_version(),
-        official_through=official_horizon_year(),
+        official_through=calendar.official_through,
         horizon=calendar.horizon,
         notices=tuple(identities),
     )
@@ -437,10 +437,13 @@ def horizon_warning(calendar: WorkingCalendar) -> Notice:
     Built once per pack, so a decision only points at it."""
     horizon = calendar.horizon
     missing = calendar.horizon_year + 1
+    data = holidays_version()
+    if calendar.official_through < official_horizon_year():
+        data += f", used through {calendar.official_through}"
     return Notice(
         code="calendar_beyond_horizon",
         message=f"a due date falls after {horizon.isoformat()}: no State Council holiday "
-        f"notice for {missing} (or later) is in the holidays data ({holidays_version()}) or a "
+        f"notice for {missing} (or later) is in the holidays data ({data}) or a "
         f"notice file, so it is an estimate; once the {missing} notice is published, write it "
         f"down (`ecorules calendar template {missing}`) and supply it with `--calendar FILE`, "
         f"{ENV_VAR}=FILE or load_pack(..., calendar_notices=FILE)",

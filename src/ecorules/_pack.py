@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _model as M
-from ._calendar import CalendarNotice, WorkingCalendar, build_calendar
+from ._calendar import CalendarNotice, WorkingCalendar, build_calendar, check_official_through
 from ._decision import CalendarIdentity, Decision
 from ._engine import CompiledPack
 from ._errors import (
@@ -338,6 +338,7 @@ def load_pack(
     *,
     engine: Engine = "native",
     calendar_notices: Iterable[NoticeSource] | str | PathLike[str] | None = None,
+    official_through: int | None = None,
 ) -> Pack:
     """Load a bundled pack by name, or a pack directory by path.
 
@@ -347,11 +348,17 @@ def load_pack(
     does not have yet (a new year's), moving the calendar horizon: ``CalendarNotice`` values,
     notice files (YAML or JSON, see ``ecorules calendar --help``), or a mix. Left out (None),
     the files named by the ``ECORULES_CALENDAR`` environment variable are used, if any; pass
-    ``()`` for none. Raises PackError with every diagnostic when the pack is wrong, and
-    CalendarError (a PackError) with positions when a notice is.
+    ``()`` for none. ``official_through`` (a year) uses the ``holidays`` data's notices only
+    up to that year and predicts the years after, as the data stood before their notices: to
+    replay a decision whose ``calendar.official_through`` was that year, or to keep tests
+    written then exact (ValueError for a year the data does not reach). Raises PackError
+    with every diagnostic when the pack is wrong, and CalendarError (a PackError) with
+    positions when a notice is.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine `{engine}`; available: {', '.join(ENGINES)}")
+    if official_through is not None:
+        check_official_through(official_through)  # before reading anything
     try:
         directory = resolve_pack_dir(name_or_path)
         root = policies_dir() if directory.parent == policies_dir() else None
@@ -359,7 +366,9 @@ def load_pack(
         # text, which a reload sees as a change and loads again, never the other way round.
         revision = pack_revision(directory) if directory.is_dir() else None
         if directory.is_dir() and is_versioned(directory):
-            return _load_versions(directory, root, engine, calendar_notices, revision)
+            return _load_versions(
+                directory, root, engine, calendar_notices, revision, official_through
+            )
         model, located = read_pack(directory, root)
     except OSError as exc:  # a name too long, a loop of links: the path, not the pack
         raise PackError(
@@ -367,7 +376,9 @@ def load_pack(
         ) from None
     resolved = resolve_notices(calendar_notices)
     notices = resolved.notices
-    calendar = build_calendar(model.calendar.extra_holidays, model.calendar.extra_workdays, notices)
+    calendar = build_calendar(
+        model.calendar.extra_holidays, model.calendar.extra_workdays, notices, official_through
+    )
     identity = calendar_identity(calendar, resolved.identities)
     return Pack(model, directory, calendar, notices, located, engine, identity, revision)
 
@@ -390,6 +401,7 @@ def _load_versions(
     engine: Engine,
     calendar_notices: Iterable[NoticeSource] | str | PathLike[str] | None,
     revision: str | None,
+    official_through: int | None,
 ) -> Pack:
     """A pack laid out by version (see _versions): every version loaded and checked, all
     diagnostics together; the Pack holds each version and decides by the right one."""
@@ -425,7 +437,7 @@ def _load_versions(
     parts = []
     for version, model, located in read:
         calendar = build_calendar(
-            model.calendar.extra_holidays, model.calendar.extra_workdays, notices
+            model.calendar.extra_holidays, model.calendar.extra_workdays, notices, official_through
         )
         identity = calendar_identity(calendar, resolved.identities)
         parts.append(
