@@ -11,6 +11,8 @@ import pytest
 import ecorules
 from ecorules import FactError
 
+from .conftest import WRITTEN_THROUGH
+
 FACT = {
     "id": "SD-2024-017",
     "source": "provincial",
@@ -184,9 +186,10 @@ def test_pack_validity_warning(shidian: ecorules.Pack) -> None:
 
 def test_calendar_horizon_warning_and_host_notice() -> None:
     fact = dict(FACT, events={"transferred": "2026-12-24"})
-    pack = ecorules.load_pack("shidian")
+    pack = ecorules.load_pack("shidian", official_through=WRITTEN_THROUGH)
     d = pack.evaluate(fact, "2026-12-28")
     assert "calendar_beyond_horizon" in d.warning_codes
+    assert d.calendar is not None and d.calendar.official_through == WRITTEN_THROUGH
     # A host supplies 2027's notice: New Year's Day off 2027-01-01..03, no make-up days,
     # plus (hypothetically) 2027-01-04 off: the estimate becomes official and moves.
     notice = ecorules.CalendarNotice(
@@ -194,7 +197,9 @@ def test_calendar_horizon_warning_and_host_notice() -> None:
         holidays=[date(2027, 1, 1) + timedelta(days=i) for i in range(4)],
         workdays=[],
     )
-    noticed = ecorules.load_pack("shidian", calendar_notices=[notice])
+    noticed = ecorules.load_pack(
+        "shidian", calendar_notices=[notice], official_through=WRITTEN_THROUGH
+    )
     d2 = noticed.evaluate(fact, "2026-12-28")
     assert "calendar_beyond_horizon" not in d2.warning_codes
     due_before = d.action("b_submit_township_plan").due

@@ -6,9 +6,10 @@ import pytest
 
 import ecorules
 from ecorules import PackError
+from ecorules._calendar import official_horizon_year
 from ecorules._cases import LoadedCase, load_cases, run_case
 
-from .conftest import PACK_NAMES, load, pack_dir
+from .conftest import PACK_NAMES, load, pack_dir, release_carrying_a_notice_for
 
 _CASES: list[tuple[str, LoadedCase]] = []
 _BROKEN: dict[str, str] = {}
@@ -30,6 +31,23 @@ def _pack(name: str) -> ecorules.Pack:
 def test_case(pack_name: str, loaded: LoadedCase) -> None:
     result = run_case(_pack(pack_name), loaded)
     assert result.passed, f"{loaded.file}:{loaded.line}: " + "; ".join(result.mismatches)
+
+
+def test_every_case_passes_once_holidays_carries_the_next_notice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A holidays release with the next year's notice changes no case's verdict: a case that
+    expects a prediction for that year says which data it was written against
+    (`official_through`). Fails for a new case that forgets to."""
+    release_carrying_a_notice_for(official_horizon_year() + 1, monkeypatch)
+    failed = []
+    for name in sorted({name for name, _ in _CASES}):
+        pack = ecorules.load_pack(name)  # on the data with the new notice
+        assert pack.calendar.official_through == official_horizon_year()
+        for case_pack, loaded in _CASES:
+            if case_pack == name and not (result := run_case(pack, loaded)).passed:
+                failed.append(f"{loaded.file}:{loaded.line}: " + "; ".join(result.mismatches))
+    assert not failed, "\n".join(failed)
 
 
 @pytest.mark.parametrize("pack_name", PACK_NAMES)

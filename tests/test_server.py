@@ -18,6 +18,8 @@ import pytest
 from openapi_spec_validator import validate
 
 import ecorules
+from ecorules._calendar import official_horizon_year
+from ecorules._calendar_cli import template
 from ecorules._cases import load_cases
 from ecorules._server import Registry, create_app, problems_json
 
@@ -418,14 +420,23 @@ def test_the_body_limit_is_configurable_and_readyz_waits_for_the_first_load() ->
 
 def test_the_service_decides_with_the_notice_files_it_is_given(tmp_path: Path) -> None:
     """`serve --calendar FILE`: the notice moves the horizon, and each decision names it."""
-    notice = Path(__file__).parent / "fixtures" / "notices" / "test-only-notice-2027.yaml"
+    # The year after the installed data's last notice, whichever release is installed: its
+    # notice, for the test, is the template of its festivals with a source.
+    year = official_horizon_year() + 1
+    notice = tmp_path / f"notice-{year}.yaml"
+    notice.write_text(
+        template(year).replace("  draft: true\n", "").replace('source: ""', "source: for a test"),
+        encoding="utf-8",
+    )
+    # 10 working days after 12-24 always end in the next year (12-25..12-31 hold at most 5).
     fact = {
         "id": "SD-2026-900",
         "source": "provincial",
         "category": "general",
-        "events": {"transferred": "2026-12-24"},
+        "events": {"transferred": f"{year - 1}-12-24"},
     }
-    body = {"fact": fact, "as_of": "2026-12-28"}
+    as_of = f"{year - 1}-12-28"
+    body = {"fact": fact, "as_of": as_of}
     plain = start_server(tmp_path, "shidian")
     try:
         with plain.client() as client:
@@ -443,9 +454,7 @@ def test_the_service_decides_with_the_notice_files_it_is_given(tmp_path: Path) -
     assert "calendar_beyond_horizon" in [w["code"] for w in without["warnings"]]
     assert "calendar_beyond_horizon" not in [w["code"] for w in decision["warnings"]]
     (named,) = decision["calendar"]["notices"]
-    assert (named["year"], named["file"]) == (2027, str(notice))
+    assert (named["year"], named["file"]) == (year, str(notice))
     assert decision["decision_id"] != without["decision_id"]
-    expected = ecorules.load_pack("shidian", calendar_notices=[str(notice)]).evaluate(
-        fact, "2026-12-28"
-    )
+    expected = ecorules.load_pack("shidian", calendar_notices=[str(notice)]).evaluate(fact, as_of)
     assert decision == expected.model_dump(mode="json")

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 import ecorules
 from ecorules import Decision, FactError
+from ecorules._calendar import official_horizon_year
 from ecorules._cases import LoadedCase, load_cases
 
 from .conftest import pack_dir
@@ -115,8 +116,11 @@ def test_a_closed_chain_with_a_gap_and_a_late_plan_warn_alike() -> None:
         },
     }
     decision = yardstick.evaluate(fact, "2026-12-30")
+    # The 15-working-day window from 12-11 ends in 2027: an estimate until the installed
+    # holidays data carries 2027's notice (both evaluators use the installed data).
+    beyond = ("calendar_beyond_horizon",) if official_horizon_year() < 2027 else ()
     assert decision.warning_codes == (
-        "calendar_beyond_horizon",
+        *beyond,
         "closed_with_open_steps",
         "event_after_as_of",
         "event_before_its_cause",
