@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import pytest
 
 import ecorules
 from ecorules import FactError
+from ecorules._calendar import official_horizon_year
 
-from .conftest import WRITTEN_THROUGH
+from .conftest import WRITTEN_THROUGH, release_carrying_a_notice_for
 
 FACT = {
     "id": "SD-2024-017",
@@ -207,6 +209,30 @@ def test_calendar_horizon_warning_and_host_notice() -> None:
     # 10 working days after Thu 2026-12-24: Fri 2027-01-08 without the notice; with 01-04
     # off as well, Mon 2027-01-11.
     assert (due_before, due_after) == (date(2027, 1, 8), date(2027, 1, 11))
+
+
+def test_a_decision_replays_equal_after_a_release_with_the_next_notice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docs/service.md, "Replaying a decision": the decision's calendar says how to load."""
+    year = official_horizon_year()
+    fact = dict(FACT, events={"transferred": f"{year}-12-24"})  # due in the year after
+    as_of = f"{year}-12-28"
+    logged = ecorules.load_pack("shidian", calendar_notices=()).evaluate(fact, as_of)
+    assert "calendar_beyond_horizon" in logged.warning_codes
+    release_carrying_a_notice_for(year + 1, monkeypatch)
+    upgraded = ecorules.load_pack("shidian", calendar_notices=()).evaluate(fact, as_of)
+    assert "calendar_beyond_horizon" not in upgraded.warning_codes
+    assert logged.calendar is not None
+    replayed = ecorules.load_pack(
+        "shidian", calendar_notices=(), official_through=logged.calendar.official_through
+    ).evaluate(fact, as_of)
+    # The same decision, but for the warning's text, which names the data as it is now
+    # (as calendar.holidays_version would, after a real upgrade).
+    assert replayed.decision_id == logged.decision_id
+    assert replace(replayed, warnings=logged.warnings) == logged
+    (warning,) = replayed.warnings
+    assert f"used through {year})" in warning.message
 
 
 def test_future_events_are_ignored_with_a_warning(shidian: ecorules.Pack) -> None:
