@@ -379,6 +379,38 @@ def test_cli_calendar_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert [d["code"] for d in report["diagnostics"]] == ["duplicate_year"]
 
 
+def test_cli_replays_on_the_data_as_it_stood(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--official-through YEAR` on the commands that decide, and on `calendar show`."""
+    data = {**FACT, "events": {"transferred": "2025-12-24"}}
+    fact = write(tmp_path, json.dumps(data), "fact-2025.json")
+    args = ["shidian", fact, "--as-of", "2025-12-28", "--official-through", "2025"]
+    assert main(["evaluate", *args, "--format", "json"]) == 0
+    decision = json.loads(capsys.readouterr().out)
+    expected = ecorules.load_pack("shidian", official_through=2025).evaluate(data, "2025-12-28")
+    assert decision == expected.model_dump(mode="json")
+    assert decision["calendar"]["official_through"] == 2025
+    assert "calendar_beyond_horizon" in [w["code"] for w in decision["warnings"]]
+    assert main(["explain", *args]) == 0
+    assert "past 2025-12-31, the last official holiday" in capsys.readouterr().out
+
+    assert main(["calendar", "show", "2026", "--official-through", "2025"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("2026 — PREDICTED") and "(official data through 2025)" in out
+    assert main(["calendar", "show", "2026"]) == 0
+    assert capsys.readouterr().out.startswith("2026 — from the holidays data")
+
+    for bad, says in (
+        ("2099", "official_through must be a year from 2000 to 2026"),
+        ("x", "`x` is not a year"),
+    ):
+        with pytest.raises(SystemExit) as stopped:
+            main(["evaluate", *args[:4], "--official-through", bad])
+        assert stopped.value.code == 2
+        assert f"argument --official-through: {says}" in capsys.readouterr().err
+
+
 def test_cli_calendar_show(capsys: pytest.CaptureFixture[str]) -> None:
     year = official_horizon_year()
     assert main(["calendar", "show", str(year)]) == 0

@@ -13,7 +13,13 @@ import sys
 from datetime import date, timedelta
 from typing import Any
 
-from ._calendar import FIRST_YEAR, LAST_YEAR, WorkingCalendar, build_calendar
+from ._calendar import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    WorkingCalendar,
+    build_calendar,
+    check_official_through,
+)
 from ._decision import CalendarIdentity
 from ._errors import Diagnostic
 from ._notices import (
@@ -63,6 +69,29 @@ def add_calendar_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_official_through_option(parser: argparse.ArgumentParser) -> None:
+    """``--official-through YEAR``: the calendar as the holidays data stood (to replay)."""
+    parser.add_argument(
+        "--official-through",
+        type=_official_through,
+        metavar="YEAR",
+        help="use the holidays data's notices only up to YEAR and predict the years after, "
+        "as before later notices were in the data: to replay a decision whose "
+        "calendar.official_through is YEAR",
+    )
+
+
+def _official_through(text: str) -> int:
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a year") from None
+    try:
+        return check_official_through(year)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_calendar_command(sub: Any) -> None:
     cal = sub.add_parser(
         "calendar",
@@ -80,6 +109,7 @@ def add_calendar_command(sub: Any) -> None:
     show.add_argument("year", type=int, help="the year, e.g. 2027")
     show.add_argument("--pack", help="include this pack's local days off and workdays")
     add_calendar_option(show)
+    add_official_through_option(show)
     show.set_defaults(run=_show)
 
     check = commands.add_parser("check", help="check notice files; exit 1 if one is refused")
@@ -198,7 +228,9 @@ def _show(args: argparse.Namespace) -> int:
     if args.pack:
         from ._pack import load_pack
 
-        pack = load_pack(args.pack, calendar_notices=args.calendar)
+        pack = load_pack(
+            args.pack, calendar_notices=args.calendar, official_through=args.official_through
+        )
         calendar, identity = pack.calendar, pack.calendar_identity
         local = {
             d
@@ -209,7 +241,7 @@ def _show(args: argparse.Namespace) -> int:
     else:
         from ._notices import calendar_identity
 
-        calendar = build_calendar(notices=resolved.notices)
+        calendar = build_calendar(notices=resolved.notices, official_through=args.official_through)
         identity = calendar_identity(calendar, resolved.identities)
         origin_local = ""
     sys.stdout.write(render_year(year, calendar, identity, local) + origin_local)

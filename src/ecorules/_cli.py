@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._annotate import add_annotate_command
-from ._calendar_cli import add_calendar_command, add_calendar_option, calendar_line
+from ._calendar_cli import (
+    add_calendar_command,
+    add_calendar_option,
+    add_official_through_option,
+    calendar_line,
+)
 from ._checker import check_pack
 from ._decision import Decision
 from ._diff_cli import add_diff_command
@@ -181,6 +186,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_ledger_options(ev)
     add_calendar_option(ev)
+    add_official_through_option(ev)
     ev.set_defaults(run=_evaluate)
 
     ex = sub.add_parser("explain", help="why a decision is what it is: rules and due dates")
@@ -189,6 +195,7 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
     ex.add_argument("--format", choices=("text", "json"), default="text")
     add_calendar_option(ex)
+    add_official_through_option(ex)
     ex.set_defaults(run=_explain)
 
     ck = sub.add_parser("check", help="load packs and report every diagnostic")
@@ -221,6 +228,7 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("-o", "--output", help="write to this file instead of standard output")
     add_ledger_options(rp)
     add_calendar_option(rp)
+    add_official_through_option(rp)
     rp.set_defaults(run=_report)
 
     ts = sub.add_parser("test", help="run packs' YAML cases and summarise")
@@ -324,7 +332,12 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise FactError([FactProblem("--split-by", args.split_by, "only with --format ics")])
     columns, aliases = ledger_columns(args)
     output = check_output(args.output, (args.fact,)) if args.output else None
-    pack = load_pack(args.pack, engine=args.engine, calendar_notices=args.calendar)
+    pack = load_pack(
+        args.pack,
+        engine=args.engine,
+        calendar_notices=args.calendar,
+        official_through=args.official_through,
+    )
     if ledger:
         workers = _ledger_workers(args)
         # On several processes, a JSON Lines ledger goes out as bytes, parsed by the workers.
@@ -525,7 +538,9 @@ def _report(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of)
     columns, aliases = ledger_columns(args)
     output = check_output(args.output, (args.ledger,)) if args.output else None
-    pack = load_pack(args.pack, calendar_notices=args.calendar)
+    pack = load_pack(
+        args.pack, calendar_notices=args.calendar, official_through=args.official_through
+    )
     with contextlib.closing(open_ledger(pack, args, args.ledger, columns, aliases)) as facts:
         report = pack.report(facts, as_of)
     if args.format == "json":
@@ -544,7 +559,9 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    pack = load_pack(args.pack, calendar_notices=args.calendar)
+    pack = load_pack(
+        args.pack, calendar_notices=args.calendar, official_through=args.official_through
+    )
     decision = pack.evaluate(_read_fact(args.fact), args.as_of, explain=True)
     if args.format == "json":
         print(decision.model_dump_json(indent=2))
