@@ -418,6 +418,31 @@ def test_the_body_limit_is_configurable_and_readyz_waits_for_the_first_load() ->
     assert after.status_code == 200
 
 
+def test_the_service_replays_on_the_data_as_it_stood(tmp_path: Path) -> None:
+    """`serve --official-through YEAR`: decisions as before the data's later notices."""
+    year = official_horizon_year() - 1  # the data's last notice left out
+    fact = {
+        "id": "SD-900",
+        "source": "provincial",
+        "category": "general",
+        "events": {"transferred": f"{year}-12-24"},
+    }
+    as_of = f"{year}-12-28"
+    body = {"fact": fact, "as_of": as_of}
+    live = start_server(tmp_path, "shidian", "--official-through", str(year))
+    try:
+        with live.client() as client:
+            answer = client.post("/packs/shidian/evaluate", json=body)
+    finally:
+        live.stop()
+    assert answer.status_code == 200, answer.text
+    decision = answer.json()
+    assert decision["calendar"]["official_through"] == year
+    assert "calendar_beyond_horizon" in [w["code"] for w in decision["warnings"]]
+    expected = ecorules.load_pack("shidian", official_through=year).evaluate(fact, as_of)
+    assert decision == expected.model_dump(mode="json")
+
+
 def test_the_service_decides_with_the_notice_files_it_is_given(tmp_path: Path) -> None:
     """`serve --calendar FILE`: the notice moves the horizon, and each decision names it."""
     # The year after the installed data's last notice, whichever release is installed: its

@@ -300,6 +300,7 @@ def _parser() -> argparse.ArgumentParser:
         help="where /docs loads Swagger UI (swagger-ui-dist 5) from; default: a public CDN",
     )
     add_calendar_option(sv)
+    add_official_through_option(sv)
     sv.set_defaults(run=_serve)
     add_mapping_command(sub)
     return parser
@@ -748,6 +749,7 @@ def _serve(args: argparse.Namespace) -> int:
         http=args.http,
         docs_assets=args.docs_assets,
         calendar=args.calendar,
+        official_through=args.official_through,
     )
 
 

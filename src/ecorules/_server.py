@@ -283,10 +283,13 @@ def discover(sources: Sequence[str]) -> dict[str, Path]:
     return found
 
 
-def load_checked(directory: Path, calendar: Sequence[str] | None = None) -> Pack:
+def load_checked(
+    directory: Path, calendar: Sequence[str] | None = None, official_through: int | None = None
+) -> Pack:
     """A pack loaded and checked: PackError unless it loads with no error diagnostic.
-    ``calendar``: holiday notice files; None reads ``ECORULES_CALENDAR``, as load_pack does."""
-    pack = load_pack(directory, calendar_notices=calendar)
+    ``calendar``: holiday notice files; None reads ``ECORULES_CALENDAR``, as load_pack does.
+    ``official_through``: the holidays data's notices up to that year only (load_pack)."""
+    pack = load_pack(directory, calendar_notices=calendar, official_through=official_through)
     found = list(version_diagnostics(pack))
     for part in pack.versions:  # a pack with versions: every version must be clean
         if part.located is not None:
@@ -819,9 +822,12 @@ def serve(
     http: str = "h11",
     docs_assets: str | None = None,
     calendar: Sequence[str] | None = None,
+    official_through: int | None = None,
 ) -> int:
     """Load the packs (every one must load clean), then serve until interrupted.
-    ``calendar``: holiday notice files every pack is loaded with (and reloaded with).
+    ``calendar``: holiday notice files every pack is loaded with (and reloaded with);
+    ``official_through``: the year the holidays data's notices are used up to (a server
+    that replays decisions made before a later release).
 
     ``http="h11"`` by default: uvicorn's faster httptools parser drops the body of a request
     that offers an HTTP/2 upgrade (``Upgrade: h2c``), which is what Java's HttpClient sends
@@ -830,7 +836,12 @@ def serve(
     import uvicorn
 
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
-    registry = Registry(sources, loader=functools.partial(load_checked, calendar=calendar))
+    registry = Registry(
+        sources,
+        loader=functools.partial(
+            load_checked, calendar=calendar, official_through=official_through
+        ),
+    )
     registry.load()
     log_file = DecisionLog(Path(decision_log), mask) if decision_log else None
     app = create_app(
