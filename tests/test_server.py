@@ -418,25 +418,31 @@ def test_the_body_limit_is_configurable_and_readyz_waits_for_the_first_load() ->
     assert after.status_code == 200
 
 
-def test_the_service_replays_on_the_data_as_it_stood(tmp_path: Path) -> None:
-    """`serve --official-through YEAR`: decisions as before the data's later notices."""
-    year = official_horizon_year() - 1  # the data's last notice left out
-    fact = {
-        "id": "SD-900",
-        "source": "provincial",
-        "category": "general",
-        "events": {"transferred": f"{year}-12-24"},
-    }
-    as_of = f"{year}-12-28"
-    body = {"fact": fact, "as_of": as_of}
-    live = start_server(tmp_path, "shidian", "--official-through", str(year))
+def _across_new_year(year: int) -> tuple[dict[str, Any], str]:
+    """A Shidian fact transferred on 12-24 of ``year`` and its ``as_of``: its 10-working-day
+    window always ends in the next year (12-25..12-31 hold at most 5 working days)."""
+    events = {"transferred": f"{year}-12-24"}
+    fact = {"id": "SD-900", "source": "provincial", "category": "general", "events": events}
+    return fact, f"{year}-12-28"
+
+
+def _decide_on_a_server(tmp_path: Path, fact: Any, as_of: str, *options: str) -> Any:
+    """One fact decided by ``ecorules serve shidian *options``, started for it alone."""
+    live = start_server(tmp_path, "shidian", *options)
     try:
         with live.client() as client:
-            answer = client.post("/packs/shidian/evaluate", json=body)
+            answer = client.post("/packs/shidian/evaluate", json={"fact": fact, "as_of": as_of})
     finally:
         live.stop()
     assert answer.status_code == 200, answer.text
-    decision = answer.json()
+    return answer.json()
+
+
+def test_the_service_replays_on_the_data_as_it_stood(tmp_path: Path) -> None:
+    """`serve --official-through YEAR`: decisions as before the data's later notices."""
+    year = official_horizon_year() - 1  # the data's last notice left out
+    fact, as_of = _across_new_year(year)
+    decision = _decide_on_a_server(tmp_path, fact, as_of, "--official-through", str(year))
     assert decision["calendar"]["official_through"] == year
     assert "calendar_beyond_horizon" in [w["code"] for w in decision["warnings"]]
     expected = ecorules.load_pack("shidian", official_through=year).evaluate(fact, as_of)
@@ -453,29 +459,9 @@ def test_the_service_decides_with_the_notice_files_it_is_given(tmp_path: Path) -
         template(year).replace("  draft: true\n", "").replace('source: ""', "source: for a test"),
         encoding="utf-8",
     )
-    # 10 working days after 12-24 always end in the next year (12-25..12-31 hold at most 5).
-    fact = {
-        "id": "SD-2026-900",
-        "source": "provincial",
-        "category": "general",
-        "events": {"transferred": f"{year - 1}-12-24"},
-    }
-    as_of = f"{year - 1}-12-28"
-    body = {"fact": fact, "as_of": as_of}
-    plain = start_server(tmp_path, "shidian")
-    try:
-        with plain.client() as client:
-            without = client.post("/packs/shidian/evaluate", json=body).json()
-    finally:
-        plain.stop()
-    live = start_server(tmp_path, "shidian", "--calendar", str(notice))
-    try:
-        with live.client() as client:
-            answer = client.post("/packs/shidian/evaluate", json=body)
-    finally:
-        live.stop()
-    assert answer.status_code == 200, answer.text
-    decision = answer.json()
+    fact, as_of = _across_new_year(year - 1)
+    without = _decide_on_a_server(tmp_path, fact, as_of)
+    decision = _decide_on_a_server(tmp_path, fact, as_of, "--calendar", str(notice))
     assert "calendar_beyond_horizon" in [w["code"] for w in without["warnings"]]
     assert "calendar_beyond_horizon" not in [w["code"] for w in decision["warnings"]]
     (named,) = decision["calendar"]["notices"]
