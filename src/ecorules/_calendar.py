@@ -59,6 +59,11 @@ class OutOfSpan(FactError):
         super().__init__([FactProblem("due date", None, message)])
 
 
+def holidays_version() -> str:
+    """The installed ``holidays`` release, whose data holds the official notices."""
+    return str(getattr(holidays, "__version__", "unknown"))
+
+
 def official_horizon_year() -> int:
     """The last year whose State Council notice the installed ``holidays`` data carries."""
     try:
@@ -112,7 +117,7 @@ class WorkingCalendar:
         rest_days: Iterable[date],
         make_up_workdays: Iterable[date],
         horizon_year: int,
-        official_through: int | None = None,
+        official_through: int,
     ):
         rest = {d.toordinal() for d in rest_days}
         make_up = {d.toordinal() for d in make_up_workdays}
@@ -135,7 +140,7 @@ class WorkingCalendar:
         self.horizon_year = horizon_year
         self.horizon = date(horizon_year, 12, 31)
         # The last year of the holidays data's notices used (see build_calendar).
-        self.official_through = horizon_year if official_through is None else official_through
+        self.official_through = official_through
 
     def _index(self, day: date) -> int:
         i = day.toordinal() - _BASE
@@ -209,8 +214,7 @@ def check_official_through(year: int) -> int:
     if type(year) is not int or not FIRST_YEAR <= year <= official:
         raise ValueError(
             f"official_through must be a year from {FIRST_YEAR} to {official}, the last year "
-            f"whose holiday notice the installed holidays data "
-            f"({getattr(holidays, '__version__', 'unknown')}) "
+            f"whose holiday notice the installed holidays data ({holidays_version()}) "
             f"carries; got {year!r}"
         )
     return year

@@ -19,13 +19,13 @@ from ._calendar import (
     WorkingCalendar,
     build_calendar,
     check_official_through,
+    holidays_version,
 )
 from ._decision import CalendarIdentity
 from ._errors import Diagnostic
 from ._notices import (
     ENV_VAR,
     CalendarError,
-    holidays_version,
     notice_sha256,
     parse_notice_file,
     resolve_notices,

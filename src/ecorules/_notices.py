@@ -22,7 +22,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ._calendar import FIRST_YEAR, LAST_YEAR, CalendarNotice, WorkingCalendar, official_horizon_year
+from ._calendar import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    CalendarNotice,
+    WorkingCalendar,
+    holidays_version,
+    official_horizon_year,
+)
 from ._decision import CalendarIdentity, Notice, NoticeIdentity
 from ._errors import Diagnostic, PackError, Severity, did_you_mean
 from ._yamlsrc import Located, PathKey, YamlProblem, load_file
@@ -42,12 +49,6 @@ class CalendarError(PackError):
 
 
 @cache
-def holidays_version() -> str:
-    import holidays
-
-    return str(getattr(holidays, "__version__", "unknown"))
-
-
 def notice_sha256(notice: CalendarNotice) -> str:
     """The content hash of a notice: its year and its sorted days off and make-up workdays.
 
